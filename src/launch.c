@@ -1,0 +1,113 @@
+/* Carry the plan out, stage by stage, in the fewest processes it needs:
+ *
+ *   no pid namespace, no exit status to report:  sbx becomes the command
+ *   pid namespace:            sbx (monitor) -> pid 1 (reaper) -> command
+ *   --as-pid-1, or a status:  sbx (monitor) -> command
+ *
+ * The outer process creates the namespaces itself, so the id maps are
+ * written without a helper or a handshake; the child it forks is born in
+ * the new pid namespace. */
+#include "stages.h"
+
+#include "error.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* --die-with-parent: a parent that died before the prctl took effect is
+ * caught by looking at it once more afterwards. */
+static void
+die_with_parent (const struct sbx_plan *plan, pid_t parent, int parent_pidfd)
+{
+  if (!plan->die_with_parent)
+    return;
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    sbx_die_errno (errno, "set parent death signal", NULL);
+  if (parent_pidfd >= 0)
+    {
+      struct pollfd p = { .fd = parent_pidfd, .events = POLLIN };
+      if (poll (&p, 1, 0) != 0)
+        _exit (SBX_EXIT_FAILURE);
+      close (parent_pidfd);
+    }
+  else if (getppid () != parent)
+    _exit (SBX_EXIT_FAILURE);
+}
+
+static noreturn void
+finish_and_exec (const struct sbx_plan *plan)
+{
+  sbx_stage_close_fds (plan);
+  sbx_stage_credentials (plan);
+  sbx_stage_exec (plan);
+}
+
+static noreturn void
+run_sandbox (const struct sbx_plan *plan, const sigset_t *saved_mask)
+{
+  sbx_stage_mounts (plan);
+  if (plan_needs_reaper (plan))
+    {
+      pid_t command = fork ();
+      if (command < 0)
+        sbx_die_errno (errno, "fork", NULL);
+      if (command == 0)
+        {
+          die_with_parent (plan, 1, -1);
+          sigprocmask (SIG_SETMASK, saved_mask, NULL);
+          finish_and_exec (plan);
+        }
+      sbx_stage_reaper (command);
+    }
+  if (saved_mask != NULL)
+    sigprocmask (SIG_SETMASK, saved_mask, NULL);
+  finish_and_exec (plan);
+}
+
+int
+sbx_launch (const struct sbx_plan *plan)
+{
+  pid_t parent = getppid ();
+  sbx_stage_namespaces (plan);
+  sbx_stage_network (plan);
+
+  if (!plan_needs_monitor (plan))
+    {
+      die_with_parent (plan, parent, -1);
+      sbx_report_started (plan, getpid ());
+      run_sandbox (plan, NULL);
+    }
+
+  sigset_t blocked, saved_mask;
+  sbx_forwarded_signals (&blocked);
+  sigaddset (&blocked, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &blocked, &saved_mask);
+  die_with_parent (plan, parent, -1);
+
+  /* The child is in another pid namespace, where getppid() says 0 for
+   * any parent: it watches us through a pidfd instead. */
+  autoclose int self_pidfd = -1;
+  if (plan->die_with_parent)
+    {
+      self_pidfd = (int) syscall (SYS_pidfd_open, getpid (), 0);
+      if (self_pidfd < 0)
+        sbx_die_errno (errno, "open pidfd", NULL);
+    }
+  pid_t child = fork ();
+  if (child < 0)
+    sbx_die_errno (errno, "fork", NULL);
+  if (child == 0)
+    {
+      die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));
+      run_sandbox (plan, &saved_mask);
+    }
+  sbx_report_started (plan, child);
+  int code = sbx_monitor (child, plan->new_session);
+  sbx_report_exited (plan, code);
+  return code;
+}

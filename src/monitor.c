@@ -1,0 +1,40 @@
+/* The outer process: it waits for the sandbox, passes signals on, and
+ * returns the command's status. The signals are blocked before the fork
+ * and taken with sigwaitinfo, so none can slip in between. */
+#include "stages.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <sys/wait.h>
+
+int
+sbx_monitor (pid_t child, bool forward_kernel_signals)
+{
+  sigset_t set;
+  sbx_forwarded_signals (&set);
+  sigaddset (&set, SIGCHLD);
+  for (;;)
+    {
+      siginfo_t info;
+      int sig = sigwaitinfo (&set, &info);
+      if (sig < 0 && errno == EINTR)
+        continue;
+      if (sig < 0)
+        sbx_die_errno (errno, "wait for signals", NULL);
+      if (sig == SIGCHLD)
+        {
+          int status;
+          pid_t pid = waitpid (child, &status, WNOHANG);
+          if (pid == child)
+            return sbx_exit_code (status);
+          if (pid < 0 && errno != EINTR)
+            sbx_die_errno (errno, "wait for the sandbox", NULL);
+          continue;
+        }
+      /* A terminal's ^C reaches the command's process group directly;
+       * passing it on as well would deliver it twice. */
+      if (info.si_code <= 0 || forward_kernel_signals)
+        kill (child, sig);
+    }
+}

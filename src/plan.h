@@ -1,0 +1,111 @@
+/* The plan: everything sbx will do, decided before anything is done.
+ * Parsing fills it, plan_finalize() checks it, --dry-run prints it, and the
+ * launch stages only read it. */
+#ifndef SBX_PLAN_H
+#define SBX_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum sbx_ns {
+  SBX_NS_USER = 1 << 0,
+  SBX_NS_MOUNT = 1 << 1,
+  SBX_NS_PID = 1 << 2,
+  SBX_NS_NET = 1 << 3,
+  SBX_NS_IPC = 1 << 4,
+  SBX_NS_UTS = 1 << 5,
+  SBX_NS_CGROUP = 1 << 6,
+};
+
+enum sbx_fs_kind {
+  SBX_FS_BIND,
+  SBX_FS_RO_BIND,
+  SBX_FS_DEV_BIND,
+  SBX_FS_TMPFS,
+  SBX_FS_PROC,
+  SBX_FS_DEV,
+  SBX_FS_MQUEUE,
+  SBX_FS_DIR,
+  SBX_FS_SYMLINK,
+  SBX_FS_FILE,
+  SBX_FS_BIND_DATA,
+  SBX_FS_RO_BIND_DATA,
+  SBX_FS_REMOUNT_RO,
+  SBX_FS_CHMOD,
+};
+
+#define SBX_NO_PERMS ((mode_t) -1)
+
+struct sbx_fs_op {
+  enum sbx_fs_kind kind;
+  const char *source;     /* bind source (host path) or symlink target */
+  const char *dest;       /* absolute path inside the sandbox */
+  int fd;                 /* data source for file/bind-data, else -1 */
+  mode_t perms;           /* SBX_NO_PERMS for the kind's default */
+  uint64_t size;          /* tmpfs size in bytes; 0 for the default */
+  bool optional;          /* a -try form: a missing source skips the op */
+};
+
+enum sbx_env_kind { SBX_ENV_SET, SBX_ENV_UNSET, SBX_ENV_CLEAR };
+
+struct sbx_env_op {
+  enum sbx_env_kind kind;
+  const char *name;
+  const char *value;
+};
+
+struct sbx_plan {
+  unsigned namespaces;          /* enum sbx_ns bits to create */
+  unsigned namespaces_try;      /* of those, the ones whose failure is fine */
+  uid_t outer_uid, inner_uid;
+  gid_t outer_gid, inner_gid;
+
+  struct sbx_fs_op *fs_ops;
+  size_t n_fs_ops;
+
+  struct sbx_env_op *env_ops;
+  size_t n_env_ops;
+  char **envp;                  /* computed by plan_finalize */
+
+  uint64_t caps_keep;           /* bit N set: keep capability N */
+  const char *hostname;
+  const char *chdir;            /* --chdir; NULL: the caller's cwd, else / */
+  char *outer_cwd;
+  const char *argv0;
+  char **argv;                  /* the command; points into the caller's argv */
+
+  int *keep_fds;                /* handed to the command on purpose */
+  size_t n_keep_fds;
+  int info_fd, json_status_fd;
+
+  bool die_with_parent, new_session, as_pid_1, dry_run;
+};
+
+void plan_init (struct sbx_plan *plan);
+void plan_free (struct sbx_plan *plan);
+static inline void plan_freep (struct sbx_plan *plan) { plan_free (plan); }
+
+struct sbx_fs_op *plan_add_fs_op (struct sbx_plan *plan, enum sbx_fs_kind kind);
+void plan_add_env_op (struct sbx_plan *plan, enum sbx_env_kind kind,
+                      const char *name, const char *value);
+void plan_keep_fd (struct sbx_plan *plan, int fd);
+
+/* Check the plan for consistency and derive what stages need (the
+ * environment, implied namespaces). Bad input dies with exit 125. */
+void plan_finalize (struct sbx_plan *plan);
+
+/* The launch shape the plan needs: does the outer process stay around to
+ * wait (a pid namespace, or an exit status to report)? Does a pid 1
+ * reaper sit between the namespace and the command? */
+bool plan_needs_monitor (const struct sbx_plan *plan);
+bool plan_needs_reaper (const struct sbx_plan *plan);
+
+/* --dry-run: write the plan in a stable, human-readable form. */
+void plan_print (const struct sbx_plan *plan, FILE *out);
+
+const char *plan_fs_kind_name (enum sbx_fs_kind kind);
+
+#endif

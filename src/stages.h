@@ -1,0 +1,52 @@
+/* The launch stages, in the order they run. Each reads the plan and
+ * either succeeds or ends the process with sbx's one-line error. */
+#ifndef SBX_STAGES_H
+#define SBX_STAGES_H
+
+#include "plan.h"
+
+#include <signal.h>
+#include <stdnoreturn.h>
+
+/* namespaces.c: the user namespace and its id maps, then the others. */
+void sbx_stage_namespaces (const struct sbx_plan *plan);
+
+/* network.c: bring up lo in a new network namespace. */
+void sbx_stage_network (const struct sbx_plan *plan);
+
+/* mounts.c: build the new root from the ordered operations, pivot into it. */
+void sbx_stage_mounts (const struct sbx_plan *plan);
+
+/* fds.c: close every descriptor not handed over on purpose. */
+void sbx_stage_close_fds (const struct sbx_plan *plan);
+
+/* caps.c: no_new_privs, and every capability dropped but the kept ones. */
+void sbx_stage_credentials (const struct sbx_plan *plan);
+
+/* exec.c: the working directory, the session, then exec with PATH search
+ * inside the sandbox. 126/127 when the command cannot run. */
+noreturn void sbx_stage_exec (const struct sbx_plan *plan);
+
+/* reaper.c: pid 1 of the pid namespace. Forwards the signals in
+ * sbx_forwarded_signals() to COMMAND, reaps every child, and exits with
+ * COMMAND's status. */
+noreturn void sbx_stage_reaper (pid_t command);
+
+/* monitor.c: the outer process. Waits for CHILD while forwarding signals;
+ * returns its status as an exit code (128+N for signal N). */
+int sbx_monitor (pid_t child, bool forward_kernel_signals);
+
+/* The signals that sbx passes on to the command. */
+void sbx_forwarded_signals (sigset_t *set);
+
+/* A wait status as a shell would show it. */
+int sbx_exit_code (int wait_status);
+
+/* report.c: --info-fd and --json-status-fd. */
+void sbx_report_started (const struct sbx_plan *plan, pid_t child);
+void sbx_report_exited (const struct sbx_plan *plan, int exit_code);
+
+/* launch.c: run the whole plan; returns the exit status for main. */
+int sbx_launch (const struct sbx_plan *plan);
+
+#endif
