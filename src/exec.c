@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char default_path[] = "/usr/local/bin:/usr/bin:/bin";
@@ -85,9 +86,12 @@ exec_command (const char *file, char *const *argv, char *const *envp)
           < (int) sizeof candidate)
         {
           execve (candidate, argv, envp);
-          if (errno == EACCES)
+          struct stat st;
+          /* EACCES may be about a PATH directory we cannot search; only a
+           * file that is there but cannot be run makes it 126. */
+          if (errno == EACCES && stat (candidate, &st) == 0)
             denied = true;
-          else if (!is_not_found (errno))
+          else if (errno != EACCES && !is_not_found (errno))
             sbx_die_status (SBX_EXIT_CANNOT_EXEC, errno, "execute", candidate);
         }
       if (*end == '\0')

@@ -129,9 +129,23 @@ do_tmpfs (struct sbx_root *root, const struct sbx_fs_op *op)
 }
 
 static void
-do_proc (struct sbx_root *root, const struct sbx_fs_op *op)
+do_proc (struct sbx_root *root, const struct sbx_fs_op *op, bool own_pid_namespace)
 {
-  do_new_fs (root, op, "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (own_pid_namespace)
+    {
+      do_new_fs (root, op, "proc", NULL, attrs);
+      return;
+    }
+  /* A new procfs for the host's pid namespace needs privilege over that
+   * namespace, which we do not have: show the host's /proc instead, as
+   * bubblewrap does. */
+  autoclose int tree = sys_open_tree (AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0)
+    sbx_die_errno (errno, "bind mount", "/proc");
+  set_attrs (tree, attrs, AT_RECURSIVE, "bind mount", op->dest);
+  autoclose int target = sbx_root_ensure (root->top_fd, op->dest, SBX_NODE_DIR, 0755);
+  sbx_mount_attach (root, tree, target, op->dest);
 }
 
 static void
@@ -274,7 +288,7 @@ do_chmod (struct sbx_root *root, const struct sbx_fs_op *op)
 }
 
 static void
-run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op)
+run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_plan *plan)
 {
   switch (op->kind)
     {
@@ -282,7 +296,7 @@ run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op)
     case SBX_FS_RO_BIND:
     case SBX_FS_DEV_BIND: do_bind (root, op); break;
     case SBX_FS_TMPFS: do_tmpfs (root, op); break;
-    case SBX_FS_PROC: do_proc (root, op); break;
+    case SBX_FS_PROC: do_proc (root, op, plan->namespaces & SBX_NS_PID); break;
     case SBX_FS_DEV: sbx_mount_dev (root, op); break;
     case SBX_FS_MQUEUE: do_mqueue (root, op); break;
     case SBX_FS_DIR: do_dir (root, op); break;
@@ -331,7 +345,7 @@ sbx_stage_mounts (const struct sbx_plan *plan)
     sbx_die_errno (errno, "mount new root", "/");
 
   for (size_t i = 0; i < plan->n_fs_ops; i++)
-    run_fs_op (&root, &plan->fs_ops[i]);
+    run_fs_op (&root, &plan->fs_ops[i], plan);
 
   pivot_into (root.top_fd);
   close (root.top_fd);
