@@ -10,6 +10,7 @@
 #include "stages.h"
 
 #include "error.h"
+#include "seccomp.h"
 #include "util.h"
 
 #include <errno.h>
@@ -40,15 +41,17 @@ die_with_parent (const struct sbx_plan *plan, pid_t parent, int parent_pidfd)
 }
 
 static noreturn void
-finish_and_exec (const struct sbx_plan *plan)
+finish_and_exec (const struct sbx_plan *plan, const struct sbx_seccomp_programs *filters)
 {
   sbx_stage_close_fds (plan);
   sbx_stage_credentials (plan);
+  sbx_stage_seccomp (filters);
   sbx_stage_exec (plan);
 }
 
 static noreturn void
-run_sandbox (const struct sbx_plan *plan, const sigset_t *saved_mask)
+run_sandbox (const struct sbx_plan *plan, const struct sbx_seccomp_programs *filters,
+             const sigset_t *saved_mask)
 {
   sbx_stage_mounts (plan);
   if (plan_needs_reaper (plan))
@@ -60,19 +63,22 @@ run_sandbox (const struct sbx_plan *plan, const sigset_t *saved_mask)
         {
           die_with_parent (plan, 1, -1);
           sigprocmask (SIG_SETMASK, saved_mask, NULL);
-          finish_and_exec (plan);
+          finish_and_exec (plan, filters);
         }
       sbx_stage_reaper (command);
     }
   if (saved_mask != NULL)
     sigprocmask (SIG_SETMASK, saved_mask, NULL);
-  finish_and_exec (plan);
+  finish_and_exec (plan, filters);
 }
 
 int
 sbx_launch (const struct sbx_plan *plan)
 {
   pid_t parent = getppid ();
+  /* While the host's file system, and the filter cache in it, is ours. */
+  struct sbx_seccomp_programs filters;
+  sbx_seccomp_prepare (&plan->seccomp, &filters);
   sbx_stage_namespaces (plan);
   sbx_stage_network (plan);
 
@@ -80,7 +86,7 @@ sbx_launch (const struct sbx_plan *plan)
     {
       die_with_parent (plan, parent, -1);
       sbx_report_started (plan, getpid ());
-      run_sandbox (plan, NULL);
+      run_sandbox (plan, &filters, NULL);
     }
 
   sigset_t blocked, saved_mask;
@@ -104,10 +110,13 @@ sbx_launch (const struct sbx_plan *plan)
   if (child == 0)
     {
       die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));
-      run_sandbox (plan, &saved_mask);
+      run_sandbox (plan, &filters, &saved_mask);
     }
   sbx_report_started (plan, child);
   int code = sbx_monitor (child, plan->new_session);
   sbx_report_exited (plan, code);
+  for (size_t i = 0; i < filters.n; i++)
+    free (filters.progs[i].insns);
+  free (filters.progs);
   return code;
 }

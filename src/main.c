@@ -2,11 +2,30 @@
 #include "error.h"
 #include "options.h"
 #include "plan.h"
+#include "seccomp.h"
 #include "stages.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 
 #include <stdio.h>
 #include <sys/auxv.h>
 #include <unistd.h>
+
+static int
+sbx_export_seccomp (const struct sbx_plan *plan)
+{
+  const char *path = plan->seccomp_export;
+  int fd = strcmp (path, "-") == 0 ? STDOUT_FILENO
+                                   : open (path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    sbx_die_errno (errno, "export seccomp filter", path);
+  sbx_seccomp_export (&plan->seccomp, fd);
+  if (fd != STDOUT_FILENO && close (fd) < 0)
+    sbx_die_errno (errno, "export seccomp filter", path);
+  return 0;
+}
 
 int
 main (int argc, char **argv)
@@ -26,6 +45,8 @@ main (int argc, char **argv)
     case SBX_ACTION_VERSION:
       puts ("sbx " PACKAGE_VERSION);
       return 0;
+    case SBX_ACTION_SECCOMP_EXPORT:
+      return sbx_export_seccomp (&plan);
     case SBX_ACTION_RUN:
       break;
     }

@@ -309,6 +309,25 @@ run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_p
     }
 }
 
+/* A host path that must never be writable from inside (the seccomp
+ * cache): wherever the sandbox shows that very directory at the same path,
+ * bind it read-only onto itself. */
+static void
+protect_host_path (struct sbx_root *root, const char *path)
+{
+  struct stat host, inside;
+  if (stat (path, &host) < 0)
+    return;
+  autoclose int target = sbx_root_open (root->top_fd, path, O_PATH | O_DIRECTORY);
+  if (target < 0 || fstat (target, &inside) < 0 || inside.st_dev != host.st_dev || inside.st_ino != host.st_ino)
+    return;
+  autoclose int tree = sys_open_tree (target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0)
+    sbx_die_errno (errno, "protect", path);
+  set_attrs (tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, AT_RECURSIVE, "protect", path);
+  sbx_mount_attach (root, tree, target, path);
+}
+
 static void
 pivot_into (int new_root)
 {
@@ -346,6 +365,9 @@ sbx_stage_mounts (const struct sbx_plan *plan)
 
   for (size_t i = 0; i < plan->n_fs_ops; i++)
     run_fs_op (&root, &plan->fs_ops[i], plan);
+
+  for (size_t i = 0; i < plan->n_protected_paths; i++)
+    protect_host_path (&root, plan->protected_paths[i]);
 
   pivot_into (root.top_fd);
   close (root.top_fd);

@@ -328,9 +328,126 @@ handle_report_fd (struct sbx_parse *ctx, const struct sbx_option *opt, char *con
   *(int *) ((char *) ctx->plan + opt->data) = fd;
 }
 
+/* data: 1 to keep (caps.keep), 0 to drop (caps.drop); a list of names. */
+static void
+handle_cap_list (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  autofree char *copy = sbx_xstrdup (args[0]);
+  char *save = NULL;
+  int n = 0;
+  for (char *name = strtok_r (copy, ", \t", &save); name != NULL; name = strtok_r (NULL, ", \t", &save))
+    {
+      char *one[] = { name };
+      handle_cap (ctx, opt, one);
+      n++;
+    }
+  if (n == 0)
+    bad_input (ctx, opt, "no capability given");
+}
+
+static void
+handle_seccomp (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  struct sbx_seccomp_policy *policy = &ctx->plan->seccomp;
+  if (strcmp (args[0], "default") == 0)
+    policy->mode = SBX_SECCOMP_DEFAULT;
+  else if (strcmp (args[0], "none") == 0)
+    policy->mode = SBX_SECCOMP_NONE;
+  else if (strcmp (args[0], "allowlist") == 0)
+    policy->mode = SBX_SECCOMP_ALLOWLIST;
+  else if (args[0][0] >= '0' && args[0][0] <= '9')
+    {
+      /* bubblewrap's meaning: a compiled BPF program to load from FD. */
+      int fd = parse_fd (ctx, opt, args[0]);
+      policy->bpf_fds = sbx_xrealloc_array (policy->bpf_fds, policy->n_bpf_fds + 1, sizeof (int));
+      policy->bpf_fds[policy->n_bpf_fds++] = fd;
+    }
+  else
+    bad_input (ctx, opt, "unknown policy '%s' (default, none, allowlist, or a file descriptor)", args[0]);
+}
+
+static void
+handle_add_seccomp_fd (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  struct sbx_seccomp_policy *policy = &ctx->plan->seccomp;
+  int fd = parse_fd (ctx, opt, args[0]);
+  policy->bpf_fds = sbx_xrealloc_array (policy->bpf_fds, policy->n_bpf_fds + 1, sizeof (int));
+  policy->bpf_fds[policy->n_bpf_fds++] = fd;
+}
+
+/* data: 1 for seccomp.block, 0 for seccomp.allow. */
+static void
+handle_seccomp_rules (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  char err[512];
+  if (!sbx_seccomp_parse_rules (&ctx->plan->seccomp, opt->data, args[0], err, sizeof err))
+    bad_input (ctx, opt, "%s", err);
+}
+
+static void
+handle_seccomp_allowlist (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  char err[512];
+  if (!sbx_seccomp_add_allowlist (&ctx->plan->seccomp, args[0], err, sizeof err))
+    bad_input (ctx, opt, "%s", err);
+}
+
+static void
+handle_seccomp_errno (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  struct sbx_seccomp_policy *policy = &ctx->plan->seccomp;
+  if (!sbx_seccomp_parse_errno (args[0], &policy->errnum))
+    bad_input (ctx, opt, "unknown errno name '%s' (for example EPERM, ENOSYS, EACCES)", args[0]);
+  policy->action = SBX_SC_ERRNO;
+}
+
+/* data: enum sbx_seccomp_action. */
+static void
+handle_seccomp_action (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) args;
+  ctx->plan->seccomp.action = (enum sbx_seccomp_action) opt->data;
+}
+
+static void
+handle_block_secondary (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  if (strcmp (args[0], "yes") == 0)
+    ctx->plan->seccomp.block_secondary = true;
+  else if (strcmp (args[0], "no") == 0)
+    ctx->plan->seccomp.block_secondary = false;
+  else
+    bad_input (ctx, opt, "expects yes or no, not '%s'", args[0]);
+}
+
+/* data: offset of the bool in struct sbx_seccomp_policy. */
+static void
+handle_seccomp_flag (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) args;
+  *(bool *) ((char *) &ctx->plan->seccomp + opt->data) = true;
+}
+
+static void
+handle_protocol (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  char err[512];
+  if (!sbx_seccomp_parse_protocols (args[0], &ctx->plan->seccomp.protocols, err, sizeof err))
+    bad_input (ctx, opt, "%s", err);
+}
+
+static void
+handle_seccomp_export (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) opt;
+  ctx->plan->seccomp_export = args[0];
+  ctx->action = SBX_ACTION_SECCOMP_EXPORT;
+}
+
 /* --- the table -------------------------------------------------------- */
 
 #define FLAG(member) ((long) offsetof (struct sbx_plan, member))
+#define SECCOMP_FLAG(member) ((long) offsetof (struct sbx_seccomp_policy, member))
 
 static const struct sbx_option option_table[] = {
   { "help", 0, NULL, "Print this help and exit", SBX_SECT_GENERAL, handle_help, 0 },
@@ -385,6 +502,39 @@ static const struct sbx_option option_table[] = {
   { "cap-drop", 1, "CAP", "Drop the capability CAP, or ALL (the default)", SBX_SECT_PROCESS, handle_cap, 0 },
   { "keep-fd", 1, "FD", "Hand the file descriptor FD to the command (others are closed)", SBX_SECT_PROCESS, handle_keep_fd, 0 },
 
+  { "seccomp", 1, "POLICY", "Seccomp policy: default, none or allowlist; a number loads a BPF program from that fd",
+    SBX_SECT_SECURITY, handle_seccomp, 0 },
+  { "seccomp.block", 1, "SYSCALLS", "Also refuse these system calls (NAME or NAME(argN OP VALUE), comma-separated)",
+    SBX_SECT_SECURITY, handle_seccomp_rules, 1 },
+  { "seccomp.allow", 1, "SYSCALLS", "Take these system calls off the deny-list, or add them to the allow-list",
+    SBX_SECT_SECURITY, handle_seccomp_rules, 0 },
+  { "seccomp.allowlist", 1, "LIST", "Allow-list mode: allow only these @groups, files of names, and system calls",
+    SBX_SECT_SECURITY, handle_seccomp_allowlist, 0 },
+  { "seccomp.errno", 1, "ERRNO", "The errno refused system calls return (default EPERM)", SBX_SECT_SECURITY,
+    handle_seccomp_errno, 0 },
+  { "seccomp.kill", 0, NULL, "Kill the process on a refused system call instead", SBX_SECT_SECURITY,
+    handle_seccomp_action, SBX_SC_KILL },
+  { "seccomp.log", 0, NULL, "Only log refused system calls (audit), letting them run", SBX_SECT_SECURITY,
+    handle_seccomp_action, SBX_SC_LOG },
+  { "seccomp.block-secondary", 1, "yes|no", "Refuse the i386 and x32 system call ABIs (default yes)",
+    SBX_SECT_SECURITY, handle_block_secondary, 0 },
+  { "allow-userns", 0, NULL, "Allow nested namespaces (unshare, clone with namespace flags)", SBX_SECT_SECURITY,
+    handle_seccomp_flag, SECCOMP_FLAG (allow_userns) },
+  { "allow-debuggers", 0, NULL, "Allow ptrace, process_vm_readv/writev and kcmp", SBX_SECT_SECURITY,
+    handle_seccomp_flag, SECCOMP_FLAG (allow_debuggers) },
+  { "protocol", 1, "FAMILIES", "Allow only these socket families (unix,inet,inet6,netlink,...)", SBX_SECT_SECURITY,
+    handle_protocol, 0 },
+  { "memory-deny-write-execute", 0, NULL, "Refuse memory that is both writable and executable", SBX_SECT_SECURITY,
+    handle_seccomp_flag, SECCOMP_FLAG (mdwe) },
+  { "add-seccomp-fd", 1, "FD", "Load one more compiled BPF program from FD, stacked on the policy", SBX_SECT_SECURITY,
+    handle_add_seccomp_fd, 0 },
+  { "seccomp-export", 1, "FILE", "Write the compiled policy filter to FILE and exit", SBX_SECT_SECURITY,
+    handle_seccomp_export, 0 },
+  { "caps.keep", 1, "CAPS", "Keep these capabilities (a list; the profile form of --cap-add)", SBX_SECT_SECURITY,
+    handle_cap_list, 1 },
+  { "caps.drop", 1, "CAPS", "Drop these capabilities, or all (the profile form of --cap-drop)", SBX_SECT_SECURITY,
+    handle_cap_list, 0 },
+
   { "info-fd", 1, "FD", "Write the child pid and namespace ids to FD as JSON", SBX_SECT_REPORTING, handle_report_fd, FLAG (info_fd) },
   { "json-status-fd", 1, "FD", "Write JSON lines with the child pid and the exit status to FD", SBX_SECT_REPORTING, handle_report_fd,
     FLAG (json_status_fd) },
@@ -415,6 +565,7 @@ sbx_section_title (enum sbx_opt_section section)
     [SBX_SECT_IDENTITY] = "Identity",
     [SBX_SECT_FILESYSTEM] = "Filesystem (carried out in the order given)",
     [SBX_SECT_PROCESS] = "Process",
+    [SBX_SECT_SECURITY] = "Seccomp and capabilities",
     [SBX_SECT_REPORTING] = "Reporting",
   };
   return titles[section];
@@ -437,7 +588,7 @@ sbx_print_help (FILE *out)
           char left[64];
           snprintf (left, sizeof left, "--%s%s%s", table[i].name,
                     table[i].metavar ? " " : "", table[i].metavar ? table[i].metavar : "");
-          fprintf (out, "  %-28s %s\n", left, table[i].help);
+          fprintf (out, "  %-33s %s\n", left, table[i].help);
         }
     }
   fputs ("\nExit status: the command's own (128+N if signal N killed it); 125 if sbx\n"
@@ -488,7 +639,10 @@ sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
     sbx_die ("--%s: must be followed by the operation it applies to",
              ctx.perms_opt != NULL ? ctx.perms_opt : ctx.size_opt);
   if (ctx.action != SBX_ACTION_RUN)
-    return ctx.action;
+    {
+      plan->argv = i < argc ? &argv[i] : NULL;
+      return ctx.action;
+    }
   if (i >= argc)
     sbx_die ("no command given (usage: sbx [OPTION]... [--] COMMAND [ARG]...)");
   plan->argv = &argv[i];

@@ -15,6 +15,7 @@ enum sbx_opt_section {
   SBX_SECT_IDENTITY,
   SBX_SECT_FILESYSTEM,
   SBX_SECT_PROCESS,
+  SBX_SECT_SECURITY,
   SBX_SECT_REPORTING,
   SBX_SECT_COUNT,
 };
@@ -32,7 +33,7 @@ struct sbx_option {
 };
 
 /* What parsing decided besides the plan. */
-enum sbx_action { SBX_ACTION_RUN, SBX_ACTION_HELP, SBX_ACTION_VERSION };
+enum sbx_action { SBX_ACTION_RUN, SBX_ACTION_HELP, SBX_ACTION_VERSION, SBX_ACTION_SECCOMP_EXPORT };
 
 const struct sbx_option *sbx_option_table (size_t *count);
 const struct sbx_option *sbx_option_find (const char *name);

@@ -1,5 +1,6 @@
 #include "plan.h"
 
+#include "bpfcache.h"
 #include "caps.h"
 #include "error.h"
 #include "util.h"
@@ -22,6 +23,7 @@ plan_init (struct sbx_plan *plan)
     .info_fd = -1,
     .json_status_fd = -1,
   };
+  sbx_seccomp_policy_init (&plan->seccomp);
   plan->inner_uid = plan->outer_uid;
   plan->inner_gid = plan->outer_gid;
 }
@@ -37,6 +39,10 @@ plan_free (struct sbx_plan *plan)
   free (plan->envp);
   free (plan->keep_fds);
   free (plan->outer_cwd);
+  sbx_seccomp_policy_free (&plan->seccomp);
+  for (size_t i = 0; i < plan->n_protected_paths; i++)
+    free (plan->protected_paths[i]);
+  free (plan->protected_paths);
   plan_init (plan);
 }
 
@@ -158,6 +164,13 @@ plan_finalize (struct sbx_plan *plan)
   if (getcwd (cwd, sizeof cwd) != NULL)
     plan->outer_cwd = sbx_xstrdup (cwd);
   plan->envp = build_envp (plan);
+
+  char *cache = sbx_bpfcache_dir ();
+  if (cache != NULL)
+    {
+      plan->protected_paths = sbx_xcalloc (1, sizeof *plan->protected_paths);
+      plan->protected_paths[plan->n_protected_paths++] = cache;
+    }
 }
 
 bool
@@ -274,6 +287,9 @@ plan_print (const struct sbx_plan *plan, FILE *out)
     if (plan->caps_keep & (UINT64_C (1) << cap))
       fprintf (out, " %s", sbx_cap_name (cap));
   fputs ("\nno-new-privs: yes\n", out);
+  sbx_seccomp_policy_print (&plan->seccomp, out);
+  for (size_t i = 0; i < plan->n_protected_paths; i++)
+    fprintf (out, "read-only if visible: %s\n", plan->protected_paths[i]);
   fputs ("fds:", out);
   fputs (" 0 1 2", out);
   for (size_t i = 0; i < plan->n_keep_fds; i++)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "seccomp_policy.h"
+
 enum sbx_ns {
   SBX_NS_USER = 1 << 0,
   SBX_NS_MOUNT = 1 << 1,
@@ -71,6 +73,13 @@ struct sbx_plan {
   char **envp;                  /* computed by plan_finalize */
 
   uint64_t caps_keep;           /* bit N set: keep capability N */
+  struct sbx_seccomp_policy seccomp;
+  const char *seccomp_export;   /* --seccomp-export FILE */
+
+  /* Host paths that must never be writable inside (the seccomp cache):
+   * made read-only wherever the sandbox shows them. */
+  char **protected_paths;
+  size_t n_protected_paths;
   const char *hostname;
   const char *chdir;            /* --chdir; NULL: the caller's cwd, else / */
   char *outer_cwd;

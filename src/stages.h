@@ -23,6 +23,8 @@ void sbx_stage_close_fds (const struct sbx_plan *plan);
 /* caps.c: no_new_privs, and every capability dropped but the kept ones. */
 void sbx_stage_credentials (const struct sbx_plan *plan);
 
+/* seccomp.c (declared in seccomp.h): load the prepared filters, last. */
+
 /* exec.c: the working directory, the session, then exec with PATH search
  * inside the sandbox. 126/127 when the command cannot run. */
 noreturn void sbx_stage_exec (const struct sbx_plan *plan);
