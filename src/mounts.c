@@ -1,10 +1,11 @@
 /* Stage 4: build the new root on a tmpfs from the plan's ordered
  * operations, then pivot into it and detach the host's tree.
  *
- * The new root tmpfs is mounted on top of the host's "/". Our own root
- * directory still points below it, so host paths (the bind sources) keep
- * resolving as usual, while every destination is resolved from the new
- * root's fd with RESOLVE_IN_ROOT. There is no path at which the old root
+ * Every bind source is cloned first, as a detached tree. Then the new
+ * root tmpfs is mounted on top of the host's "/". Our own root directory
+ * still points below it, so host paths keep resolving as usual, while
+ * every destination is resolved from the new root's fd with
+ * RESOLVE_IN_ROOT. There is no path at which the old root
  * can be named from inside the new one. Mounts are made with the new mount
  * API: a detached tree is prepared completely (read-only on every submount
  * included) and only then attached, to an fd rather than a path. */
@@ -67,7 +68,8 @@ sbx_mount_attach (struct sbx_root *root, int tree, int target, const char *dest)
       int top = fcntl (tree, F_DUPFD_CLOEXEC, 3);
       if (top < 0)
         sbx_die_errno (errno, "mount", dest);
-      close (root->top_fd);
+      if (root->top_fd != root->base_fd)
+        close (root->top_fd);
       root->top_fd = top;
     }
 }
@@ -80,15 +82,25 @@ set_attrs (int tree, unsigned attrs, unsigned flags, const char *step, const cha
     sbx_die_errno (errno, step, dest);
 }
 
-static void
-do_bind (struct sbx_root *root, const struct sbx_fs_op *op)
+/* Bind sources are cloned before the new root exists: a recursive clone
+ * of "/" taken later would carry the half-built root (stacked on "/") into
+ * the sandbox. -1 for a missing optional source. */
+static int
+clone_source (const struct sbx_fs_op *op)
 {
-  autoclose int tree = sys_open_tree (AT_FDCWD, op->source,
-                                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  int tree = sys_open_tree (AT_FDCWD, op->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0 && errno == ENOENT && op->optional)
-    return;
+    return -1;
   if (tree < 0)
     sbx_die_errno (errno, "bind source", op->source);
+  return tree;
+}
+
+static void
+do_bind (struct sbx_root *root, const struct sbx_fs_op *op, int tree)
+{
+  if (tree < 0)
+    return;                     /* a -try source that is not there */
 
   /* Read-only on every submount at once, before the tree is visible. The
    * kernel keeps flags that are locked (nosuid, nodev, noexec inherited
@@ -288,13 +300,13 @@ do_chmod (struct sbx_root *root, const struct sbx_fs_op *op)
 }
 
 static void
-run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_plan *plan)
+run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_plan *plan, int source)
 {
   switch (op->kind)
     {
     case SBX_FS_BIND:
     case SBX_FS_RO_BIND:
-    case SBX_FS_DEV_BIND: do_bind (root, op); break;
+    case SBX_FS_DEV_BIND: do_bind (root, op, source); break;
     case SBX_FS_TMPFS: do_tmpfs (root, op); break;
     case SBX_FS_PROC: do_proc (root, op, plan->namespaces & SBX_NS_PID); break;
     case SBX_FS_DEV: sbx_mount_dev (root, op); break;
@@ -328,17 +340,25 @@ protect_host_path (struct sbx_root *root, const char *path)
   sbx_mount_attach (root, tree, target, path);
 }
 
+/* pivot_root(".", ".") into the new root tmpfs stacks the old root on it;
+ * detaching "." then removes the old root and everything below it. The
+ * pivot must be into the base tmpfs, the mount that sits directly on the
+ * old root: pivoting into a mount stacked above it leaves the old root
+ * attached (its layout visible in mountinfo, and the kernel then sees a
+ * chroot and refuses nested user namespaces). When something covers the
+ * base's "/", the root then moves up onto it; the kernel follows mounts
+ * stacked on the namespace root, so this is no chroot to it. */
 static void
-pivot_into (int new_root)
+pivot_into (const struct sbx_root *root)
 {
-  /* pivot_root(".", ".") stacks the old root on the new one; detaching
-   * "." then removes the old root and everything below it. */
-  if (fchdir (new_root) < 0)
+  if (fchdir (root->base_fd) < 0)
     sbx_die_errno (errno, "pivot root", "/");
   if (sys_pivot_root (".", ".") < 0)
     sbx_die_errno (errno, "pivot root", "/");
   if (umount2 (".", MNT_DETACH) < 0)
     sbx_die_errno (errno, "detach old root", "/");
+  if (root->top_fd != root->base_fd && (fchdir (root->top_fd) < 0 || chroot (".") < 0))
+    sbx_die_errno (errno, "enter new root", "/");
   if (chdir ("/") < 0)
     sbx_die_errno (errno, "pivot root", "/");
 }
@@ -353,24 +373,35 @@ sbx_stage_mounts (const struct sbx_plan *plan)
   /* Modes given in the plan are exact. */
   mode_t saved_umask = umask (0);
 
+  autofree int *sources = sbx_xcalloc (plan->n_fs_ops, sizeof *sources);
+  for (size_t i = 0; i < plan->n_fs_ops; i++)
+    {
+      enum sbx_fs_kind kind = plan->fs_ops[i].kind;
+      bool bind = kind == SBX_FS_BIND || kind == SBX_FS_RO_BIND || kind == SBX_FS_DEV_BIND;
+      sources[i] = bind ? clone_source (&plan->fs_ops[i]) : -1;
+    }
+
   static const char *const root_options[] = { "mode", "0755", NULL };
   struct sbx_root root = {
     .base_fd = sbx_fs_new ("tmpfs", root_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/"),
   };
   if (sys_move_mount (root.base_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
     sbx_die_errno (errno, "mount new root", "/");
-  root.top_fd = fcntl (root.base_fd, F_DUPFD_CLOEXEC, 3);
-  if (root.top_fd < 0)
-    sbx_die_errno (errno, "mount new root", "/");
+  root.top_fd = root.base_fd;
 
   for (size_t i = 0; i < plan->n_fs_ops; i++)
-    run_fs_op (&root, &plan->fs_ops[i], plan);
+    {
+      run_fs_op (&root, &plan->fs_ops[i], plan, sources[i]);
+      if (sources[i] >= 0)
+        close (sources[i]);
+    }
 
   for (size_t i = 0; i < plan->n_protected_paths; i++)
     protect_host_path (&root, plan->protected_paths[i]);
 
-  pivot_into (root.top_fd);
-  close (root.top_fd);
+  pivot_into (&root);
+  if (root.top_fd != root.base_fd)
+    close (root.top_fd);
   close (root.base_fd);
   umask (saved_umask);
 }

@@ -137,8 +137,9 @@ add_denylist (scmp_filter_ctx ctx, const struct sbx_seccomp_policy *policy)
 static void
 add_allowlist (scmp_filter_ctx ctx, const struct sbx_seccomp_policy *policy)
 {
-  /* sbx's own exec, and a clean exit, must stay possible. */
-  static const char *const always[] = { "execve", "exit", "exit_group", "rt_sigreturn" };
+  /* sbx's own exec, a clean exit, and stacking the next filter (which
+   * can only restrict further) must stay possible. */
+  static const char *const always[] = { "execve", "exit", "exit_group", "rt_sigreturn", "seccomp" };
   for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
     add_simple (ctx, SCMP_ACT_ALLOW, always[i], 0, NULL);
   for (size_t i = 0; i < policy->n_allow; i++)

@@ -105,7 +105,12 @@ static const struct { const char *name; const char *const *members; } groups[] =
          "sigaltstack", "signalfd", "signalfd4", "pause", "alarm", "sigreturn"),
   GROUP ("@credentials", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
          "getgroups", "getuid32", "geteuid32", "getgid32", "getegid32", "getresuid32",
-         "getresgid32", "getgroups32"),
+         "getresgid32", "getgroups32",
+         /* Without capabilities these can only move between ids the process
+          * already has; make and login-style tools call them. */
+         "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid",
+         "setfsgid", "setgroups", "setuid32", "setgid32", "setreuid32", "setregid32",
+         "setresuid32", "setresgid32", "setfsuid32", "setfsgid32", "setgroups32", "capset"),
   GROUP ("@io-event", "poll", "ppoll", "select", "pselect6", "_newselect", "epoll_create",
          "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
          "eventfd", "eventfd2"),
