@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,11 +73,33 @@ run_sandbox (const struct sbx_plan *plan, const struct sbx_seccomp_programs *fil
   finish_and_exec (plan, filters);
 }
 
+/* The profile's mkdir lines: folders under home that binds need. */
+static void
+create_host_folders (const struct sbx_plan *plan)
+{
+  for (size_t i = 0; i < plan->n_host_mkdirs; i++)
+    {
+      autofree char *path = sbx_xstrdup (plan->host_mkdirs[i]);
+      for (char *p = path + 1;; p++)
+        {
+          if (*p != '/' && *p != '\0')
+            continue;
+          char saved = *p;
+          *p = '\0';
+          if (mkdir (path, 0700) < 0 && errno != EEXIST)
+            sbx_die_errno (errno, "mkdir", path);
+          if ((*p = saved) == '\0')
+            break;
+        }
+    }
+}
+
 int
 sbx_launch (const struct sbx_plan *plan)
 {
   pid_t parent = getppid ();
   /* While the host's file system, and the filter cache in it, is ours. */
+  create_host_folders (plan);
   struct sbx_seccomp_programs filters;
   sbx_seccomp_prepare (&plan->seccomp, &filters);
   sbx_stage_namespaces (plan);

@@ -45,6 +45,8 @@ main (int argc, char **argv)
     case SBX_ACTION_VERSION:
       puts ("sbx " PACKAGE_VERSION);
       return 0;
+    case SBX_ACTION_DONE:
+      return 0;
     case SBX_ACTION_SECCOMP_EXPORT:
       return sbx_export_seccomp (&plan);
     case SBX_ACTION_RUN:

@@ -1,5 +1,8 @@
 #include "options.h"
 
+#include "parse.h"
+#include "profile.h"
+
 #include "caps.h"
 #include "error.h"
 #include "util.h"
@@ -10,25 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parsing state that lives only while one input is read: modifiers that
- * apply to the next operation, and where the input came from. */
-struct sbx_parse {
-  struct sbx_plan *plan;
-  mode_t next_perms;
-  uint64_t next_size;
-  const char *size_opt, *perms_opt;     /* which modifier is pending */
-  enum sbx_action action;
-};
 
-static noreturn void __attribute__ ((format (printf, 3, 4)))
-bad_input (const struct sbx_parse *ctx, const struct sbx_option *opt, const char *fmt, ...)
+noreturn void
+sbx_parse_error (const struct sbx_parse *ctx, const struct sbx_option *opt, const char *fmt, ...)
 {
-  (void) ctx;
   char msg[768];
   va_list ap;
   va_start (ap, fmt);
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
+  if (ctx->where != NULL)
+    sbx_die ("%s: %s: %s", ctx->where, opt->name, msg);
   sbx_die ("--%s: %s", opt->name, msg);
 }
 
@@ -39,10 +34,10 @@ parse_number (const struct sbx_parse *ctx, const struct sbx_option *opt,
   char *end = NULL;
   errno = 0;
   if (text[0] == '\0' || text[0] == '-' || text[0] == '+' || text[0] == ' ')
-    bad_input (ctx, opt, "not a valid %s: '%s'", what, text);
+    sbx_parse_error (ctx, opt, "not a valid %s: '%s'", what, text);
   unsigned long long value = strtoull (text, &end, base);
   if (errno != 0 || *end != '\0' || value > max)
-    bad_input (ctx, opt, "not a valid %s: '%s'", what, text);
+    sbx_parse_error (ctx, opt, "not a valid %s: '%s'", what, text);
   return value;
 }
 
@@ -51,7 +46,7 @@ parse_fd (const struct sbx_parse *ctx, const struct sbx_option *opt, const char 
 {
   int fd = (int) parse_number (ctx, opt, text, 10, INT_MAX, "file descriptor");
   if (!sbx_fd_is_open (fd))
-    bad_input (ctx, opt, "file descriptor %d is not open", fd);
+    sbx_parse_error (ctx, opt, "file descriptor %d is not open", fd);
   return fd;
 }
 
@@ -59,7 +54,7 @@ static const char *
 absolute_path (const struct sbx_parse *ctx, const struct sbx_option *opt, const char *path)
 {
   if (path[0] != '/')
-    bad_input (ctx, opt, "destination must be an absolute path: '%s'", path);
+    sbx_parse_error (ctx, opt, "destination must be an absolute path: '%s'", path);
   return path;
 }
 
@@ -123,18 +118,19 @@ handle_id (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *arg
     ctx->plan->inner_gid = (gid_t) id;
 }
 
-static struct sbx_fs_op *
-add_fs_op (struct sbx_parse *ctx, const struct sbx_option *opt, enum sbx_fs_kind kind)
+struct sbx_fs_op *
+sbx_parse_add_fs_op (struct sbx_parse *ctx, const struct sbx_option *opt, enum sbx_fs_kind kind)
 {
   bool takes_perms = kind == SBX_FS_TMPFS || kind == SBX_FS_DIR || kind == SBX_FS_FILE
                      || kind == SBX_FS_BIND_DATA || kind == SBX_FS_RO_BIND_DATA;
   if (ctx->size_opt != NULL && kind != SBX_FS_TMPFS)
-    bad_input (ctx, opt, "--size applies only to --tmpfs");
+    sbx_parse_error (ctx, opt, "--size applies only to --tmpfs");
   if (ctx->perms_opt != NULL && !takes_perms)
-    bad_input (ctx, opt, "--perms applies only to --tmpfs, --dir, --file and the data options");
+    sbx_parse_error (ctx, opt, "--perms applies only to --tmpfs, --dir, --file and the data options");
   struct sbx_fs_op *op = plan_add_fs_op (ctx->plan, kind);
   op->perms = ctx->next_perms;
   op->size = ctx->next_size;
+  op->origin = ctx->where != NULL ? plan_own (ctx->plan, sbx_xstrdup (ctx->where)) : NULL;
   ctx->next_perms = SBX_NO_PERMS;
   ctx->next_size = 0;
   ctx->perms_opt = ctx->size_opt = NULL;
@@ -146,7 +142,7 @@ static void
 handle_bind (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
   absolute_path (ctx, opt, args[1]);
-  struct sbx_fs_op *op = add_fs_op (ctx, opt, (enum sbx_fs_kind) opt->data);
+  struct sbx_fs_op *op = sbx_parse_add_fs_op (ctx, opt, (enum sbx_fs_kind) opt->data);
   op->source = args[0];
   op->dest = args[1];
   op->optional = strstr (opt->name, "-try") != NULL;
@@ -157,7 +153,7 @@ static void
 handle_dest_op (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
   absolute_path (ctx, opt, args[0]);
-  add_fs_op (ctx, opt, (enum sbx_fs_kind) opt->data)->dest = args[0];
+  sbx_parse_add_fs_op (ctx, opt, (enum sbx_fs_kind) opt->data)->dest = args[0];
 }
 
 static void
@@ -165,8 +161,8 @@ handle_symlink (struct sbx_parse *ctx, const struct sbx_option *opt, char *const
 {
   absolute_path (ctx, opt, args[1]);
   if (args[0][0] == '\0')
-    bad_input (ctx, opt, "the symlink target is empty");
-  struct sbx_fs_op *op = add_fs_op (ctx, opt, SBX_FS_SYMLINK);
+    sbx_parse_error (ctx, opt, "the symlink target is empty");
+  struct sbx_fs_op *op = sbx_parse_add_fs_op (ctx, opt, SBX_FS_SYMLINK);
   op->source = args[0];
   op->dest = args[1];
 }
@@ -177,7 +173,7 @@ handle_fd_op (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *
 {
   int fd = parse_fd (ctx, opt, args[0]);
   absolute_path (ctx, opt, args[1]);
-  struct sbx_fs_op *op = add_fs_op (ctx, opt, (enum sbx_fs_kind) opt->data);
+  struct sbx_fs_op *op = sbx_parse_add_fs_op (ctx, opt, (enum sbx_fs_kind) opt->data);
   op->fd = fd;
   op->dest = args[1];
 }
@@ -193,7 +189,7 @@ handle_chmod (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *
 {
   mode_t mode = parse_mode (ctx, opt, args[0]);
   absolute_path (ctx, opt, args[1]);
-  struct sbx_fs_op *op = add_fs_op (ctx, opt, SBX_FS_CHMOD);
+  struct sbx_fs_op *op = sbx_parse_add_fs_op (ctx, opt, SBX_FS_CHMOD);
   op->perms = mode;
   op->dest = args[1];
 }
@@ -202,7 +198,7 @@ static void
 handle_perms (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
   if (ctx->perms_opt != NULL)
-    bad_input (ctx, opt, "given twice for the same operation");
+    sbx_parse_error (ctx, opt, "given twice for the same operation");
   ctx->next_perms = parse_mode (ctx, opt, args[0]);
   ctx->perms_opt = opt->name;
 }
@@ -211,12 +207,12 @@ static void
 handle_size (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
   if (ctx->size_opt != NULL)
-    bad_input (ctx, opt, "given twice for the same operation");
+    sbx_parse_error (ctx, opt, "given twice for the same operation");
   const char *text = args[0];
   char *end = NULL;
   errno = 0;
   if (text[0] < '0' || text[0] > '9')
-    bad_input (ctx, opt, "not a valid size: '%s'", text);
+    sbx_parse_error (ctx, opt, "not a valid size: '%s'", text);
   unsigned long long value = strtoull (text, &end, 10);
   unsigned shift = 0;
   if (*end != '\0' && end[1] == '\0')
@@ -228,7 +224,7 @@ handle_size (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *a
       default: break;
       }
   if (errno != 0 || *end != '\0' || value == 0 || value > (ULLONG_MAX >> shift))
-    bad_input (ctx, opt, "not a valid size: '%s' (bytes, or a number with K, M or G)", text);
+    sbx_parse_error (ctx, opt, "not a valid size: '%s' (bytes, or a number with K, M or G)", text);
   ctx->next_size = value << shift;
   ctx->size_opt = opt->name;
 }
@@ -244,7 +240,7 @@ static void
 check_env_name (const struct sbx_parse *ctx, const struct sbx_option *opt, const char *name)
 {
   if (name[0] == '\0' || strchr (name, '=') != NULL)
-    bad_input (ctx, opt, "not a valid variable name: '%s'", name);
+    sbx_parse_error (ctx, opt, "not a valid variable name: '%s'", name);
 }
 
 static void
@@ -273,7 +269,7 @@ handle_hostname (struct sbx_parse *ctx, const struct sbx_option *opt, char *cons
 {
   size_t len = strlen (args[0]);
   if (len == 0 || len > 64)
-    bad_input (ctx, opt, "a host name has 1 to 64 characters: '%s'", args[0]);
+    sbx_parse_error (ctx, opt, "a host name has 1 to 64 characters: '%s'", args[0]);
   ctx->plan->hostname = args[0];
 }
 
@@ -303,7 +299,7 @@ handle_cap (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *ar
     {
       int cap = sbx_cap_from_name (args[0]);
       if (cap < 0)
-        bad_input (ctx, opt, "unknown capability: '%s'", args[0]);
+        sbx_parse_error (ctx, opt, "unknown capability: '%s'", args[0]);
       bits = UINT64_C (1) << cap;
     }
   if (opt->data)
@@ -324,7 +320,7 @@ handle_report_fd (struct sbx_parse *ctx, const struct sbx_option *opt, char *con
 {
   int fd = parse_fd (ctx, opt, args[0]);
   if (fd <= STDERR_FILENO)
-    bad_input (ctx, opt, "file descriptor %d is a standard stream", fd);
+    sbx_parse_error (ctx, opt, "file descriptor %d is a standard stream", fd);
   *(int *) ((char *) ctx->plan + opt->data) = fd;
 }
 
@@ -342,7 +338,7 @@ handle_cap_list (struct sbx_parse *ctx, const struct sbx_option *opt, char *cons
       n++;
     }
   if (n == 0)
-    bad_input (ctx, opt, "no capability given");
+    sbx_parse_error (ctx, opt, "no capability given");
 }
 
 static void
@@ -363,7 +359,7 @@ handle_seccomp (struct sbx_parse *ctx, const struct sbx_option *opt, char *const
       policy->bpf_fds[policy->n_bpf_fds++] = fd;
     }
   else
-    bad_input (ctx, opt, "unknown policy '%s' (default, none, allowlist, or a file descriptor)", args[0]);
+    sbx_parse_error (ctx, opt, "unknown policy '%s' (default, none, allowlist, or a file descriptor)", args[0]);
 }
 
 static void
@@ -381,7 +377,7 @@ handle_seccomp_rules (struct sbx_parse *ctx, const struct sbx_option *opt, char 
 {
   char err[512];
   if (!sbx_seccomp_parse_rules (&ctx->plan->seccomp, opt->data, args[0], err, sizeof err))
-    bad_input (ctx, opt, "%s", err);
+    sbx_parse_error (ctx, opt, "%s", err);
 }
 
 static void
@@ -389,7 +385,7 @@ handle_seccomp_allowlist (struct sbx_parse *ctx, const struct sbx_option *opt, c
 {
   char err[512];
   if (!sbx_seccomp_add_allowlist (&ctx->plan->seccomp, args[0], err, sizeof err))
-    bad_input (ctx, opt, "%s", err);
+    sbx_parse_error (ctx, opt, "%s", err);
 }
 
 static void
@@ -397,7 +393,7 @@ handle_seccomp_errno (struct sbx_parse *ctx, const struct sbx_option *opt, char 
 {
   struct sbx_seccomp_policy *policy = &ctx->plan->seccomp;
   if (!sbx_seccomp_parse_errno (args[0], &policy->errnum))
-    bad_input (ctx, opt, "unknown errno name '%s' (for example EPERM, ENOSYS, EACCES)", args[0]);
+    sbx_parse_error (ctx, opt, "unknown errno name '%s' (for example EPERM, ENOSYS, EACCES)", args[0]);
   policy->action = SBX_SC_ERRNO;
 }
 
@@ -417,7 +413,7 @@ handle_block_secondary (struct sbx_parse *ctx, const struct sbx_option *opt, cha
   else if (strcmp (args[0], "no") == 0)
     ctx->plan->seccomp.block_secondary = false;
   else
-    bad_input (ctx, opt, "expects yes or no, not '%s'", args[0]);
+    sbx_parse_error (ctx, opt, "expects yes or no, not '%s'", args[0]);
 }
 
 /* data: offset of the bool in struct sbx_seccomp_policy. */
@@ -433,7 +429,7 @@ handle_protocol (struct sbx_parse *ctx, const struct sbx_option *opt, char *cons
 {
   char err[512];
   if (!sbx_seccomp_parse_protocols (args[0], &ctx->plan->seccomp.protocols, err, sizeof err))
-    bad_input (ctx, opt, "%s", err);
+    sbx_parse_error (ctx, opt, "%s", err);
 }
 
 static void
@@ -444,100 +440,158 @@ handle_seccomp_export (struct sbx_parse *ctx, const struct sbx_option *opt, char
   ctx->action = SBX_ACTION_SECCOMP_EXPORT;
 }
 
+static void
+handle_profile (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) opt;
+  sbx_profile_apply (ctx, args[0]);
+  ctx->plan->profile_rule = "--profile";
+}
+
+/* --noprofile, --enable and --ignore are read by the pre-scan, before any
+ * profile is applied. */
+static void
+handle_prescanned (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) ctx, (void) opt, (void) args;
+}
+
+static void
+handle_print_profile (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) opt;
+  FILE *saved = ctx->print_to;
+  ctx->print_to = stdout;
+  sbx_profile_apply (ctx, args[0]);
+  ctx->print_to = saved;
+  ctx->action = SBX_ACTION_DONE;
+}
+
 /* --- the table -------------------------------------------------------- */
 
 #define FLAG(member) ((long) offsetof (struct sbx_plan, member))
 #define SECCOMP_FLAG(member) ((long) offsetof (struct sbx_seccomp_policy, member))
 
 static const struct sbx_option option_table[] = {
-  { "help", 0, NULL, "Print this help and exit", SBX_SECT_GENERAL, handle_help, 0 },
-  { "version", 0, NULL, "Print the version and exit", SBX_SECT_GENERAL, handle_version, 0 },
-  { "dry-run", 0, NULL, "Print the plan and exit without creating anything", SBX_SECT_GENERAL, handle_dry_run, 0 },
+  { "help", 0, NULL, "Print this help and exit", SBX_SECT_GENERAL, handle_help, 0, SBX_OPT_CLI_ONLY },
+  { "version", 0, NULL, "Print the version and exit", SBX_SECT_GENERAL, handle_version, 0, SBX_OPT_CLI_ONLY },
+  { "dry-run", 0, NULL, "Print the plan and exit without creating anything", SBX_SECT_GENERAL, handle_dry_run, 0,
+    SBX_OPT_CLI_ONLY },
 
-  { "unshare-user", 0, NULL, "Create a user namespace (always on)", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_USER },
-  { "unshare-user-try", 0, NULL, "Create a user namespace (always on)", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_USER },
-  { "unshare-pid", 0, NULL, "Create a pid namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_PID },
-  { "unshare-net", 0, NULL, "Create a network namespace with only lo", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_NET },
-  { "unshare-ipc", 0, NULL, "Create an IPC namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_IPC },
-  { "unshare-uts", 0, NULL, "Create a UTS (host name) namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_UTS },
-  { "unshare-cgroup", 0, NULL, "Create a cgroup namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_CGROUP },
-  { "unshare-cgroup-try", 0, NULL, "Create a cgroup namespace if the kernel can", SBX_SECT_NAMESPACES, handle_unshare_try, SBX_NS_CGROUP },
+  { "profile", 1, "NAME", "Apply the profile NAME (or the file at a path); later options extend it",
+    SBX_SECT_PROFILES, handle_profile, 0, SBX_OPT_CLI_ONLY },
+  { "noprofile", 0, NULL, "Apply no profile", SBX_SECT_PROFILES, handle_prescanned, 0, SBX_OPT_CLI_ONLY },
+  { "print-profile", 1, "NAME", "Print the resolved directives of NAME with their file:line, and exit",
+    SBX_SECT_PROFILES, handle_print_profile, 0, SBX_OPT_CLI_ONLY },
+  { "enable", 1, "NAME", "Apply the profile's optional ?NAME lines", SBX_SECT_PROFILES, handle_prescanned, 0,
+    SBX_OPT_CLI_ONLY },
+  { "ignore", 1, "DIRECTIVE", "Drop the profile's DIRECTIVE lines", SBX_SECT_PROFILES, handle_prescanned, 0,
+    SBX_OPT_CLI_ONLY },
+  { "home-private", 0, NULL, "An empty tmpfs as the home folder", SBX_SECT_PROFILES, sbx_directive_home_private, 0, 0 },
+  { "home-bind", 1, "PATHS", "Bind these paths under home back, read-write, if they exist", SBX_SECT_PROFILES,
+    sbx_directive_home_bind, 0, SBX_OPT_LIST },
+  { "mkdir", 1, "PATH", "Create the folder PATH under home on the host first", SBX_SECT_PROFILES,
+    sbx_directive_mkdir, 0, 0 },
+  { "private-tmp", 0, NULL, "An empty tmpfs on /tmp", SBX_SECT_PROFILES, sbx_directive_private_tmp, 0, 0 },
+  { "ro-system", 0, NULL, "/usr, /etc and the /bin, /lib, /lib64, /sbin links, read-only", SBX_SECT_PROFILES,
+    sbx_directive_ro_system, 0, 0 },
+  { "cwd-rw", 0, NULL, "The current directory read-write, and start there", SBX_SECT_PROFILES,
+    sbx_directive_cwd_rw, 0, 0 },
+  { "net", 1, "MODE", "Network: none (a new namespace with lo) or host", SBX_SECT_PROFILES, sbx_directive_net, 0, 0 },
+  { "x11", 0, NULL, "The X server socket and its cookie", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+  { "wayland", 0, NULL, "The Wayland compositor socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+  { "pulseaudio", 0, NULL, "The PulseAudio socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+  { "pipewire", 0, NULL, "The PipeWire socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+  { "dri", 0, NULL, "The GPU device nodes", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+  { "dbus-session", 0, NULL, "The D-Bus session bus socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+  { "dbus-talk", 1, "NAME", "A bus name the sandbox may talk to, for a filtering proxy", SBX_SECT_PROFILES,
+    sbx_directive_dbus_talk, 0, 0 },
+  { "fonts-themes", 0, NULL, "Fonts, icon and GTK themes, read-only", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+
+  { "unshare-user", 0, NULL, "Create a user namespace (always on)", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_USER, 0 },
+  { "unshare-user-try", 0, NULL, "Create a user namespace (always on)", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_USER, 0 },
+  { "unshare-pid", 0, NULL, "Create a pid namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_PID, 0 },
+  { "unshare-net", 0, NULL, "Create a network namespace with only lo", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_NET, 0 },
+  { "unshare-ipc", 0, NULL, "Create an IPC namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_IPC, 0 },
+  { "unshare-uts", 0, NULL, "Create a UTS (host name) namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_UTS, 0 },
+  { "unshare-cgroup", 0, NULL, "Create a cgroup namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_CGROUP, 0 },
+  { "unshare-cgroup-try", 0, NULL, "Create a cgroup namespace if the kernel can", SBX_SECT_NAMESPACES, handle_unshare_try, SBX_NS_CGROUP, 0 },
   { "unshare-all", 0, NULL, "Create every namespace: user, pid, net, ipc, uts, cgroup (if possible)", SBX_SECT_NAMESPACES, handle_unshare,
-    SBX_NS_PID | SBX_NS_NET | SBX_NS_IPC | SBX_NS_UTS | SBX_NS_CGROUP },
-  { "share-net", 0, NULL, "Keep the host's network namespace (after --unshare-all)", SBX_SECT_NAMESPACES, handle_unshare, -(long) SBX_NS_NET },
+    SBX_NS_PID | SBX_NS_NET | SBX_NS_IPC | SBX_NS_UTS | SBX_NS_CGROUP, 0 },
+  { "share-net", 0, NULL, "Keep the host's network namespace (after --unshare-all)", SBX_SECT_NAMESPACES, handle_unshare, -(long) SBX_NS_NET, 0 },
 
-  { "uid", 1, "UID", "Map the caller's uid to UID inside (default: the caller's)", SBX_SECT_IDENTITY, handle_id, 'u' },
-  { "gid", 1, "GID", "Map the caller's gid to GID inside (default: the caller's)", SBX_SECT_IDENTITY, handle_id, 'g' },
+  { "uid", 1, "UID", "Map the caller's uid to UID inside (default: the caller's)", SBX_SECT_IDENTITY, handle_id, 'u', 0 },
+  { "gid", 1, "GID", "Map the caller's gid to GID inside (default: the caller's)", SBX_SECT_IDENTITY, handle_id, 'g', 0 },
 
-  { "bind", 2, "SRC DEST", "Bind mount the host path SRC on DEST, recursively", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_BIND },
-  { "bind-try", 2, "SRC DEST", "As --bind, but skip it if SRC does not exist", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_BIND },
-  { "ro-bind", 2, "SRC DEST", "Bind mount SRC read-only on DEST, submounts included", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_RO_BIND },
-  { "ro-bind-try", 2, "SRC DEST", "As --ro-bind, but skip it if SRC does not exist", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_RO_BIND },
-  { "dev-bind", 2, "SRC DEST", "Bind mount SRC on DEST, allowing device access", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_DEV_BIND },
-  { "dev-bind-try", 2, "SRC DEST", "As --dev-bind, but skip it if SRC does not exist", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_DEV_BIND },
-  { "tmpfs", 1, "DEST", "Mount a new tmpfs on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_TMPFS },
-  { "proc", 1, "DEST", "Mount a new procfs on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_PROC },
-  { "dev", 1, "DEST", "Mount a minimal /dev on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_DEV },
-  { "mqueue", 1, "DEST", "Mount a new mqueue file system on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_MQUEUE },
-  { "dir", 1, "DEST", "Create the directory DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_DIR },
-  { "symlink", 2, "TARGET DEST", "Create the symbolic link DEST pointing to TARGET", SBX_SECT_FILESYSTEM, handle_symlink, SBX_FS_SYMLINK },
-  { "file", 2, "FD DEST", "Copy the contents of FD to the new file DEST", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_FILE },
-  { "bind-data", 2, "FD DEST", "Copy the contents of FD to DEST and bind mount it", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_BIND_DATA },
-  { "ro-bind-data", 2, "FD DEST", "Copy the contents of FD to DEST and bind mount it read-only", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_RO_BIND_DATA },
-  { "remount-ro", 1, "DEST", "Make the mount at DEST read-only", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_REMOUNT_RO },
-  { "chmod", 2, "MODE PATH", "Change the permissions of PATH to the octal MODE", SBX_SECT_FILESYSTEM, handle_chmod, SBX_FS_CHMOD },
-  { "perms", 1, "MODE", "Octal permissions for the next --tmpfs, --dir, --file or data option", SBX_SECT_FILESYSTEM, handle_perms, 0 },
-  { "size", 1, "BYTES", "Size limit for the next --tmpfs (K, M and G suffixes allowed)", SBX_SECT_FILESYSTEM, handle_size, 0 },
-  { "chdir", 1, "DIR", "Change to the directory DIR inside the sandbox", SBX_SECT_FILESYSTEM, handle_chdir, 0 },
+  { "bind", 2, "SRC DEST", "Bind mount the host path SRC on DEST, recursively", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_BIND, 0 },
+  { "bind-try", 2, "SRC DEST", "As --bind, but skip it if SRC does not exist", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_BIND, 0 },
+  { "ro-bind", 2, "SRC DEST", "Bind mount SRC read-only on DEST, submounts included", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_RO_BIND, 0 },
+  { "ro-bind-try", 2, "SRC DEST", "As --ro-bind, but skip it if SRC does not exist", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_RO_BIND, 0 },
+  { "dev-bind", 2, "SRC DEST", "Bind mount SRC on DEST, allowing device access", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_DEV_BIND, 0 },
+  { "dev-bind-try", 2, "SRC DEST", "As --dev-bind, but skip it if SRC does not exist", SBX_SECT_FILESYSTEM, handle_bind, SBX_FS_DEV_BIND, 0 },
+  { "tmpfs", 1, "DEST", "Mount a new tmpfs on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_TMPFS, 0 },
+  { "proc", 1, "DEST", "Mount a new procfs on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_PROC, 0 },
+  { "dev", 1, "DEST", "Mount a minimal /dev on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_DEV, 0 },
+  { "mqueue", 1, "DEST", "Mount a new mqueue file system on DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_MQUEUE, 0 },
+  { "dir", 1, "DEST", "Create the directory DEST", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_DIR, 0 },
+  { "symlink", 2, "TARGET DEST", "Create the symbolic link DEST pointing to TARGET", SBX_SECT_FILESYSTEM, handle_symlink, SBX_FS_SYMLINK, 0 },
+  { "file", 2, "FD DEST", "Copy the contents of FD to the new file DEST", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_FILE, 0 },
+  { "bind-data", 2, "FD DEST", "Copy the contents of FD to DEST and bind mount it", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_BIND_DATA, 0 },
+  { "ro-bind-data", 2, "FD DEST", "Copy the contents of FD to DEST and bind mount it read-only", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_RO_BIND_DATA, 0 },
+  { "remount-ro", 1, "DEST", "Make the mount at DEST read-only", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_REMOUNT_RO, 0 },
+  { "chmod", 2, "MODE PATH", "Change the permissions of PATH to the octal MODE", SBX_SECT_FILESYSTEM, handle_chmod, SBX_FS_CHMOD, 0 },
+  { "perms", 1, "MODE", "Octal permissions for the next --tmpfs, --dir, --file or data option", SBX_SECT_FILESYSTEM, handle_perms, 0, 0 },
+  { "size", 1, "BYTES", "Size limit for the next --tmpfs (K, M and G suffixes allowed)", SBX_SECT_FILESYSTEM, handle_size, 0, 0 },
+  { "chdir", 1, "DIR", "Change to the directory DIR inside the sandbox", SBX_SECT_FILESYSTEM, handle_chdir, 0, 0 },
 
-  { "setenv", 2, "VAR VALUE", "Set the environment variable VAR to VALUE", SBX_SECT_PROCESS, handle_setenv, 0 },
-  { "unsetenv", 1, "VAR", "Remove the environment variable VAR", SBX_SECT_PROCESS, handle_unsetenv, 0 },
-  { "clearenv", 0, NULL, "Remove every environment variable (PWD is set again)", SBX_SECT_PROCESS, handle_clearenv, 0 },
-  { "hostname", 1, "NAME", "Set the host name inside (implies --unshare-uts)", SBX_SECT_PROCESS, handle_hostname, 0 },
-  { "die-with-parent", 0, NULL, "Kill the sandbox when the process that started sbx dies", SBX_SECT_PROCESS, handle_flag, FLAG (die_with_parent) },
-  { "new-session", 0, NULL, "Run the command in a new terminal session (setsid)", SBX_SECT_PROCESS, handle_flag, FLAG (new_session) },
-  { "as-pid-1", 0, NULL, "Run the command as pid 1, with no reaper (needs --unshare-pid)", SBX_SECT_PROCESS, handle_flag, FLAG (as_pid_1) },
-  { "argv0", 1, "VALUE", "Run the command with argv[0] set to VALUE", SBX_SECT_PROCESS, handle_argv0, 0 },
-  { "cap-add", 1, "CAP", "Keep the capability CAP, or ALL", SBX_SECT_PROCESS, handle_cap, 1 },
-  { "cap-drop", 1, "CAP", "Drop the capability CAP, or ALL (the default)", SBX_SECT_PROCESS, handle_cap, 0 },
-  { "keep-fd", 1, "FD", "Hand the file descriptor FD to the command (others are closed)", SBX_SECT_PROCESS, handle_keep_fd, 0 },
+  { "setenv", 2, "VAR VALUE", "Set the environment variable VAR to VALUE", SBX_SECT_PROCESS, handle_setenv, 0, 0 },
+  { "unsetenv", 1, "VAR", "Remove the environment variable VAR", SBX_SECT_PROCESS, handle_unsetenv, 0, 0 },
+  { "clearenv", 0, NULL, "Remove every environment variable (PWD is set again)", SBX_SECT_PROCESS, handle_clearenv, 0, 0 },
+  { "hostname", 1, "NAME", "Set the host name inside (implies --unshare-uts)", SBX_SECT_PROCESS, handle_hostname, 0, 0 },
+  { "die-with-parent", 0, NULL, "Kill the sandbox when the process that started sbx dies", SBX_SECT_PROCESS, handle_flag, FLAG (die_with_parent), 0 },
+  { "new-session", 0, NULL, "Run the command in a new terminal session (setsid)", SBX_SECT_PROCESS, handle_flag, FLAG (new_session), 0 },
+  { "as-pid-1", 0, NULL, "Run the command as pid 1, with no reaper (needs --unshare-pid)", SBX_SECT_PROCESS, handle_flag, FLAG (as_pid_1), 0 },
+  { "argv0", 1, "VALUE", "Run the command with argv[0] set to VALUE", SBX_SECT_PROCESS, handle_argv0, 0, 0 },
+  { "cap-add", 1, "CAP", "Keep the capability CAP, or ALL", SBX_SECT_PROCESS, handle_cap, 1, 0 },
+  { "cap-drop", 1, "CAP", "Drop the capability CAP, or ALL (the default)", SBX_SECT_PROCESS, handle_cap, 0, 0 },
+  { "keep-fd", 1, "FD", "Hand the file descriptor FD to the command (others are closed)", SBX_SECT_PROCESS, handle_keep_fd, 0, 0 },
 
   { "seccomp", 1, "POLICY", "Seccomp policy: default, none or allowlist; a number loads a BPF program from that fd",
-    SBX_SECT_SECURITY, handle_seccomp, 0 },
+    SBX_SECT_SECURITY, handle_seccomp, 0, 0 },
   { "seccomp.block", 1, "SYSCALLS", "Also refuse these system calls (NAME or NAME(argN OP VALUE), comma-separated)",
-    SBX_SECT_SECURITY, handle_seccomp_rules, 1 },
+    SBX_SECT_SECURITY, handle_seccomp_rules, 1, SBX_OPT_LIST },
   { "seccomp.allow", 1, "SYSCALLS", "Take these system calls off the deny-list, or add them to the allow-list",
-    SBX_SECT_SECURITY, handle_seccomp_rules, 0 },
+    SBX_SECT_SECURITY, handle_seccomp_rules, 0, SBX_OPT_LIST },
   { "seccomp.allowlist", 1, "LIST", "Allow-list mode: allow only these @groups, files of names, and system calls",
-    SBX_SECT_SECURITY, handle_seccomp_allowlist, 0 },
+    SBX_SECT_SECURITY, handle_seccomp_allowlist, 0, SBX_OPT_LIST },
   { "seccomp.errno", 1, "ERRNO", "The errno refused system calls return (default EPERM)", SBX_SECT_SECURITY,
-    handle_seccomp_errno, 0 },
+    handle_seccomp_errno, 0, 0 },
   { "seccomp.kill", 0, NULL, "Kill the process on a refused system call instead", SBX_SECT_SECURITY,
-    handle_seccomp_action, SBX_SC_KILL },
+    handle_seccomp_action, SBX_SC_KILL, 0 },
   { "seccomp.log", 0, NULL, "Only log refused system calls (audit), letting them run", SBX_SECT_SECURITY,
-    handle_seccomp_action, SBX_SC_LOG },
+    handle_seccomp_action, SBX_SC_LOG, 0 },
   { "seccomp.block-secondary", 1, "yes|no", "Refuse the i386 and x32 system call ABIs (default yes)",
-    SBX_SECT_SECURITY, handle_block_secondary, 0 },
+    SBX_SECT_SECURITY, handle_block_secondary, 0, 0 },
   { "allow-userns", 0, NULL, "Allow nested namespaces (unshare, clone with namespace flags)", SBX_SECT_SECURITY,
-    handle_seccomp_flag, SECCOMP_FLAG (allow_userns) },
+    handle_seccomp_flag, SECCOMP_FLAG (allow_userns), 0 },
   { "allow-debuggers", 0, NULL, "Allow ptrace, process_vm_readv/writev and kcmp", SBX_SECT_SECURITY,
-    handle_seccomp_flag, SECCOMP_FLAG (allow_debuggers) },
+    handle_seccomp_flag, SECCOMP_FLAG (allow_debuggers), 0 },
   { "protocol", 1, "FAMILIES", "Allow only these socket families (unix,inet,inet6,netlink,...)", SBX_SECT_SECURITY,
-    handle_protocol, 0 },
+    handle_protocol, 0, SBX_OPT_LIST },
   { "memory-deny-write-execute", 0, NULL, "Refuse memory that is both writable and executable", SBX_SECT_SECURITY,
-    handle_seccomp_flag, SECCOMP_FLAG (mdwe) },
+    handle_seccomp_flag, SECCOMP_FLAG (mdwe), 0 },
   { "add-seccomp-fd", 1, "FD", "Load one more compiled BPF program from FD, stacked on the policy", SBX_SECT_SECURITY,
-    handle_add_seccomp_fd, 0 },
+    handle_add_seccomp_fd, 0, 0 },
   { "seccomp-export", 1, "FILE", "Write the compiled policy filter to FILE and exit", SBX_SECT_SECURITY,
-    handle_seccomp_export, 0 },
+    handle_seccomp_export, 0, SBX_OPT_CLI_ONLY },
   { "caps.keep", 1, "CAPS", "Keep these capabilities (a list; the profile form of --cap-add)", SBX_SECT_SECURITY,
-    handle_cap_list, 1 },
+    handle_cap_list, 1, SBX_OPT_LIST },
   { "caps.drop", 1, "CAPS", "Drop these capabilities, or all (the profile form of --cap-drop)", SBX_SECT_SECURITY,
-    handle_cap_list, 0 },
+    handle_cap_list, 0, SBX_OPT_LIST },
 
-  { "info-fd", 1, "FD", "Write the child pid and namespace ids to FD as JSON", SBX_SECT_REPORTING, handle_report_fd, FLAG (info_fd) },
+  { "info-fd", 1, "FD", "Write the child pid and namespace ids to FD as JSON", SBX_SECT_REPORTING, handle_report_fd, FLAG (info_fd), 0 },
   { "json-status-fd", 1, "FD", "Write JSON lines with the child pid and the exit status to FD", SBX_SECT_REPORTING, handle_report_fd,
-    FLAG (json_status_fd) },
+    FLAG (json_status_fd), 0 },
 };
 
 const struct sbx_option *
@@ -561,6 +615,7 @@ sbx_section_title (enum sbx_opt_section section)
 {
   static const char *const titles[SBX_SECT_COUNT] = {
     [SBX_SECT_GENERAL] = "General",
+    [SBX_SECT_PROFILES] = "Profiles and high-level directives (also profile lines)",
     [SBX_SECT_NAMESPACES] = "Namespaces",
     [SBX_SECT_IDENTITY] = "Identity",
     [SBX_SECT_FILESYSTEM] = "Filesystem (carried out in the order given)",
@@ -596,14 +651,33 @@ sbx_print_help (FILE *out)
          "127 if it was not found. See sbx(1).\n", out);
 }
 
-enum sbx_action
-sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
+void
+sbx_option_apply (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
-  struct sbx_parse ctx = {
-    .plan = plan,
-    .next_perms = SBX_NO_PERMS,
-    .action = SBX_ACTION_RUN,
-  };
+  opt->handle (ctx, opt, args);
+}
+
+/* What the command line says before any of it is applied: which profile
+ * rule holds, the ?NAME lines enabled, the directives ignored, and where
+ * the command starts. */
+struct prescan {
+  bool profile, noprofile, builds_filesystem;
+  int command;
+  char **enabled, **ignored;
+  size_t n_enabled, n_ignored;
+};
+
+static void
+push (char ***list, size_t *n, char *value)
+{
+  *list = sbx_xrealloc_array (*list, *n + 2, sizeof **list);
+  (*list)[(*n)++] = value;
+  (*list)[*n] = NULL;
+}
+
+static void
+prescan (int argc, char **argv, struct prescan *scan)
+{
   int i = 1;
   while (i < argc)
     {
@@ -619,7 +693,6 @@ sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
             {
               if (strcmp (arg, "-h") == 0)
                 {
-                  ctx.action = SBX_ACTION_HELP;
                   i++;
                   continue;
                 }
@@ -632,7 +705,107 @@ sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
         sbx_die ("unknown option '%s' (try 'sbx --help')", arg);
       if ((unsigned) (argc - i - 1) < opt->nargs)
         sbx_die ("%s: missing argument (expects %s)", arg, opt->metavar);
-      opt->handle (&ctx, opt, &argv[i + 1]);
+      if (strcmp (opt->name, "profile") == 0)
+        scan->profile = true;
+      else if (strcmp (opt->name, "noprofile") == 0)
+        scan->noprofile = true;
+      else if (strcmp (opt->name, "enable") == 0)
+        push (&scan->enabled, &scan->n_enabled, argv[i + 1]);
+      else if (strcmp (opt->name, "ignore") == 0)
+        push (&scan->ignored, &scan->n_ignored, argv[i + 1]);
+      else if (opt->section == SBX_SECT_FILESYSTEM && strcmp (opt->name, "chdir") != 0
+               && strcmp (opt->name, "perms") != 0 && strcmp (opt->name, "size") != 0)
+        scan->builds_filesystem = true;
+      i += 1 + (int) opt->nargs;
+    }
+  scan->command = i;
+}
+
+/* Run through a symlink named NAME (sbx --wrap NAME): profile NAME, and
+ * the real NAME from PATH, skipping anything that leads back to sbx. */
+static void
+run_as_wrapper (struct sbx_parse *ctx, const char *name, int argc, char **argv)
+{
+  autofree char *self = realpath ("/proc/self/exe", NULL);
+  const char *path = getenv ("PATH");
+  char *real = NULL;
+  autofree char *copy = sbx_xstrdup (path ? path : "/usr/local/bin:/usr/bin:/bin");
+  char *save = NULL;
+  for (char *dir = strtok_r (copy, ":", &save); dir && real == NULL; dir = strtok_r (NULL, ":", &save))
+    {
+      autofree char *candidate = sbx_xasprintf ("%s/%s", dir, name);
+      autofree char *resolved = realpath (candidate, NULL);
+      if (resolved != NULL && access (resolved, X_OK) == 0 && (self == NULL || strcmp (resolved, self) != 0))
+        real = plan_own (ctx->plan, sbx_xstrdup (candidate));
+    }
+  if (real == NULL)
+    sbx_die ("wrapper %s: no program named '%s' on PATH besides this wrapper", name, name);
+  sbx_profile_apply (ctx, name);
+  ctx->plan->profile_rule = "wrapper";
+  char **args = sbx_xcalloc ((size_t) argc + 1, sizeof *args);
+  plan_own (ctx->plan, (char *) args);
+  args[0] = real;
+  for (int i = 1; i < argc; i++)
+    args[i] = argv[i];
+  ctx->plan->argv = args;
+}
+
+enum sbx_action
+sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
+{
+  struct prescan scan = { .command = 1 };
+  struct sbx_parse ctx = {
+    .plan = plan,
+    .next_perms = SBX_NO_PERMS,
+    .action = SBX_ACTION_RUN,
+  };
+
+  const char *invoked = strrchr (argv[0], '/') ? strrchr (argv[0], '/') + 1 : argv[0];
+  if (strcmp (invoked, "sbx") != 0 && strncmp (invoked, "sbx-", 4) != 0 && strncmp (invoked, "lt-", 3) != 0)
+    {
+      run_as_wrapper (&ctx, invoked, argc, argv);
+      return SBX_ACTION_RUN;
+    }
+
+  prescan (argc, argv, &scan);
+  ctx.enabled = scan.enabled;
+  ctx.ignored = scan.ignored;
+  plan_own (plan, (char *) scan.enabled);
+  plan_own (plan, (char *) scan.ignored);
+
+  /* One rule for which profile applies: --profile NAME applies NAME (in
+   * order, below); --noprofile none; otherwise a command line that builds
+   * its own file system gets none, as with bubblewrap, and one that does
+   * not gets the profile named after the command, or "default". */
+  if (scan.noprofile && scan.profile)
+    sbx_die ("--profile and --noprofile: choose one");
+  if (scan.noprofile)
+    plan->profile_rule = "--noprofile";
+  else if (!scan.profile && scan.builds_filesystem)
+    plan->profile_rule = "the command line builds its own file system";
+  else if (!scan.profile && scan.command < argc)
+    {
+      const char *command = argv[scan.command];
+      const char *base = strrchr (command, '/') ? strrchr (command, '/') + 1 : command;
+      autofree char *found = base[0] && base[0] != '.' ? sbx_profile_find (base) : NULL;
+      sbx_profile_apply (&ctx, found != NULL ? base : "default");
+      plan->profile_rule = found != NULL ? "named after the command" : "the default for commands without one";
+    }
+
+  int i = 1;
+  while (i < scan.command)
+    {
+      const char *arg = argv[i];
+      if (strcmp (arg, "--") == 0)
+        break;
+      if (strcmp (arg, "-h") == 0)
+        {
+          ctx.action = SBX_ACTION_HELP;
+          i++;
+          continue;
+        }
+      const struct sbx_option *opt = sbx_option_find (arg + 2);
+      sbx_option_apply (&ctx, opt, &argv[i + 1]);
       i += 1 + (int) opt->nargs;
     }
   if (ctx.perms_opt != NULL || ctx.size_opt != NULL)
@@ -640,11 +813,11 @@ sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
              ctx.perms_opt != NULL ? ctx.perms_opt : ctx.size_opt);
   if (ctx.action != SBX_ACTION_RUN)
     {
-      plan->argv = i < argc ? &argv[i] : NULL;
+      plan->argv = scan.command < argc ? &argv[scan.command] : NULL;
       return ctx.action;
     }
-  if (i >= argc)
+  if (scan.command >= argc)
     sbx_die ("no command given (usage: sbx [OPTION]... [--] COMMAND [ARG]...)");
-  plan->argv = &argv[i];
+  plan->argv = &argv[scan.command];
   return ctx.action;
 }

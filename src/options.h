@@ -11,6 +11,7 @@
 
 enum sbx_opt_section {
   SBX_SECT_GENERAL,
+  SBX_SECT_PROFILES,
   SBX_SECT_NAMESPACES,
   SBX_SECT_IDENTITY,
   SBX_SECT_FILESYSTEM,
@@ -30,10 +31,16 @@ struct sbx_option {
   enum sbx_opt_section section;
   void (*handle) (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args);
   long data;                   /* per-option constant for a shared handler */
+  unsigned flags;              /* SBX_OPT_* */
+};
+
+enum {
+  SBX_OPT_CLI_ONLY = 1 << 0,   /* not a profile directive (--help, --profile, ...) */
+  SBX_OPT_LIST = 1 << 1,       /* in a profile, the rest of the line is one list */
 };
 
 /* What parsing decided besides the plan. */
-enum sbx_action { SBX_ACTION_RUN, SBX_ACTION_HELP, SBX_ACTION_VERSION, SBX_ACTION_SECCOMP_EXPORT };
+enum sbx_action { SBX_ACTION_RUN, SBX_ACTION_HELP, SBX_ACTION_VERSION, SBX_ACTION_SECCOMP_EXPORT, SBX_ACTION_DONE };
 
 const struct sbx_option *sbx_option_table (size_t *count);
 const struct sbx_option *sbx_option_find (const char *name);

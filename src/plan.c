@@ -2,6 +2,7 @@
 
 #include "bpfcache.h"
 #include "caps.h"
+#include "profile.h"
 #include "error.h"
 #include "util.h"
 
@@ -43,6 +44,11 @@ plan_free (struct sbx_plan *plan)
   for (size_t i = 0; i < plan->n_protected_paths; i++)
     free (plan->protected_paths[i]);
   free (plan->protected_paths);
+  free (plan->host_mkdirs);
+  free (plan->dbus_talk);
+  for (size_t i = 0; i < plan->n_owned; i++)
+    free (plan->owned[i]);
+  free (plan->owned);
   plan_init (plan);
 }
 
@@ -60,6 +66,14 @@ plan_add_env_op (struct sbx_plan *plan, enum sbx_env_kind kind, const char *name
 {
   plan->env_ops = sbx_xrealloc_array (plan->env_ops, plan->n_env_ops + 1, sizeof *plan->env_ops);
   plan->env_ops[plan->n_env_ops++] = (struct sbx_env_op) { kind, name, value };
+}
+
+char *
+plan_own (struct sbx_plan *plan, char *s)
+{
+  plan->owned = sbx_xrealloc_array (plan->owned, plan->n_owned + 1, sizeof *plan->owned);
+  plan->owned[plan->n_owned++] = s;
+  return s;
 }
 
 void
@@ -155,7 +169,11 @@ plan_finalize (struct sbx_plan *plan)
       /* Sources are host paths, so they can be checked now, before anything
        * is created; the launch checks again and reports the same way. */
       if (is_bind (op->kind) && !op->optional && stat (op->source, &st) < 0)
-        sbx_die_errno (errno, "bind source", op->source);
+        {
+          if (op->origin != NULL)
+            sbx_die ("%s: bind source: %s: %s", op->origin, op->source, strerror (errno));
+          sbx_die_errno (errno, "bind source", op->source);
+        }
       if (op->kind == SBX_FS_MQUEUE && !(plan->namespaces & SBX_NS_IPC))
         sbx_die ("--mqueue: needs --unshare-ipc");
     }
@@ -165,12 +183,19 @@ plan_finalize (struct sbx_plan *plan)
     plan->outer_cwd = sbx_xstrdup (cwd);
   plan->envp = build_envp (plan);
 
+  /* The profiles and the filter cache steer later sandboxes: no sandbox
+   * may write them. */
+  char **dirs = sbx_profile_dirs ();
+  size_t n_dirs = 0;
+  while (dirs[n_dirs] != NULL)
+    n_dirs++;
+  plan->protected_paths = sbx_xcalloc (n_dirs + 1, sizeof *plan->protected_paths);
+  for (size_t i = 0; i < n_dirs; i++)
+    plan->protected_paths[plan->n_protected_paths++] = dirs[i];
+  free (dirs);
   char *cache = sbx_bpfcache_dir ();
   if (cache != NULL)
-    {
-      plan->protected_paths = sbx_xcalloc (1, sizeof *plan->protected_paths);
-      plan->protected_paths[plan->n_protected_paths++] = cache;
-    }
+    plan->protected_paths[plan->n_protected_paths++] = cache;
 }
 
 bool
@@ -238,6 +263,10 @@ plan_print (const struct sbx_plan *plan, FILE *out)
     { SBX_NS_NET, "net" }, { SBX_NS_IPC, "ipc" }, { SBX_NS_UTS, "uts" },
     { SBX_NS_CGROUP, "cgroup" },
   };
+  fprintf (out, "profile: %s (%s)\n", plan->profile ? plan->profile : "none",
+           plan->profile_rule ? plan->profile_rule : "--noprofile");
+  for (size_t i = 0; i < plan->n_host_mkdirs; i++)
+    fprintf (out, "host-mkdir: %s\n", plan->host_mkdirs[i]);
   fputs ("namespaces:", out);
   for (size_t i = 0; i < sizeof ns_names / sizeof ns_names[0]; i++)
     if (plan->namespaces & ns_names[i].bit)

@@ -49,6 +49,7 @@ struct sbx_fs_op {
   mode_t perms;           /* SBX_NO_PERMS for the kind's default */
   uint64_t size;          /* tmpfs size in bytes; 0 for the default */
   bool optional;          /* a -try form: a missing source skips the op */
+  const char *origin;     /* "FILE:LINE" of the profile line, or NULL */
 };
 
 enum sbx_env_kind { SBX_ENV_SET, SBX_ENV_UNSET, SBX_ENV_CLEAR };
@@ -91,6 +92,15 @@ struct sbx_plan {
   int info_fd, json_status_fd;
 
   bool die_with_parent, new_session, as_pid_1, dry_run;
+
+  const char *profile;          /* the profile applied, or NULL */
+  const char *profile_rule;     /* why that profile (or none) applies */
+  char **host_mkdirs;           /* mkdir: host folders to create first */
+  size_t n_host_mkdirs;
+  char **dbus_talk;             /* dbus-talk: names for a filtering proxy */
+  size_t n_dbus_talk;
+  char **owned;                 /* strings the plan keeps alive (profile words) */
+  size_t n_owned;
 };
 
 void plan_init (struct sbx_plan *plan);
@@ -101,6 +111,9 @@ struct sbx_fs_op *plan_add_fs_op (struct sbx_plan *plan, enum sbx_fs_kind kind);
 void plan_add_env_op (struct sbx_plan *plan, enum sbx_env_kind kind,
                       const char *name, const char *value);
 void plan_keep_fd (struct sbx_plan *plan, int fd);
+
+/* Keep S (malloc'd) alive as long as the plan; returns S. */
+char *plan_own (struct sbx_plan *plan, char *s);
 
 /* Check the plan for consistency and derive what stages need (the
  * environment, implied namespaces). Bad input dies with exit 125. */
