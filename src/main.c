@@ -4,6 +4,7 @@
 #include "plan.h"
 #include "seccomp.h"
 #include "stages.h"
+#include "wrappers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,8 @@ main (int argc, char **argv)
       return 0;
     case SBX_ACTION_DONE:
       return 0;
+    case SBX_ACTION_WRAPPERS:
+      return sbx_wrappers_run (&plan);
     case SBX_ACTION_SECCOMP_EXPORT:
       return sbx_export_seccomp (&plan);
     case SBX_ACTION_RUN:

@@ -467,6 +467,39 @@ handle_print_profile (struct sbx_parse *ctx, const struct sbx_option *opt, char 
   ctx->action = SBX_ACTION_DONE;
 }
 
+/* data: 1 for --wrap, 0 for --unwrap; a list of names. */
+static void
+handle_wrap (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  struct sbx_plan *plan = ctx->plan;
+  char *copy = plan_own (plan, sbx_xstrdup (args[0]));
+  char *save = NULL;
+  for (char *name = strtok_r (copy, ", \t", &save); name; name = strtok_r (NULL, ", \t", &save))
+    {
+      char ***list = opt->data ? &plan->wrap : &plan->unwrap;
+      size_t *n = opt->data ? &plan->n_wrap : &plan->n_unwrap;
+      *list = sbx_xrealloc_array (*list, *n + 1, sizeof **list);
+      (*list)[(*n)++] = name;
+    }
+  ctx->action = SBX_ACTION_WRAPPERS;
+}
+
+static void
+handle_wrap_dir (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  if (args[0][0] != '/')
+    sbx_parse_error (ctx, opt, "must be an absolute path: '%s'", args[0]);
+  ctx->plan->wrap_dir = args[0];
+}
+
+static void
+handle_list_wrapped (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) opt, (void) args;
+  ctx->plan->list_wrapped = true;
+  ctx->action = SBX_ACTION_WRAPPERS;
+}
+
 /* --- the table -------------------------------------------------------- */
 
 #define FLAG(member) ((long) offsetof (struct sbx_plan, member))
@@ -486,6 +519,14 @@ static const struct sbx_option option_table[] = {
   { "enable", 1, "NAME", "Apply the profile's optional ?NAME lines", SBX_SECT_PROFILES, handle_prescanned, 0,
     SBX_OPT_CLI_ONLY },
   { "ignore", 1, "DIRECTIVE", "Drop the profile's DIRECTIVE lines", SBX_SECT_PROFILES, handle_prescanned, 0,
+    SBX_OPT_CLI_ONLY },
+  { "wrap", 1, "NAMES", "Create wrapper symlinks NAME -> sbx (in ~/.local/bin), and exit", SBX_SECT_PROFILES,
+    handle_wrap, 1, SBX_OPT_CLI_ONLY },
+  { "unwrap", 1, "NAMES", "Remove those wrapper symlinks, and exit", SBX_SECT_PROFILES, handle_wrap, 0,
+    SBX_OPT_CLI_ONLY },
+  { "wrap-dir", 1, "DIR", "The folder for --wrap, --unwrap and --list-wrapped", SBX_SECT_PROFILES, handle_wrap_dir,
+    0, SBX_OPT_CLI_ONLY },
+  { "list-wrapped", 0, NULL, "List the wrapper symlinks, and exit", SBX_SECT_PROFILES, handle_list_wrapped, 0,
     SBX_OPT_CLI_ONLY },
   { "home-private", 0, NULL, "An empty tmpfs as the home folder", SBX_SECT_PROFILES, sbx_directive_home_private, 0, 0 },
   { "home-bind", 1, "PATHS", "Bind these paths under home back, read-write, if they exist", SBX_SECT_PROFILES,

@@ -45,6 +45,8 @@ plan_free (struct sbx_plan *plan)
     free (plan->protected_paths[i]);
   free (plan->protected_paths);
   free (plan->host_mkdirs);
+  free (plan->wrap);
+  free (plan->unwrap);
   free (plan->dbus_talk);
   for (size_t i = 0; i < plan->n_owned; i++)
     free (plan->owned[i]);

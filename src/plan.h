@@ -97,6 +97,10 @@ struct sbx_plan {
   const char *profile_rule;     /* why that profile (or none) applies */
   char **host_mkdirs;           /* mkdir: host folders to create first */
   size_t n_host_mkdirs;
+  const char *wrap_dir;         /* --wrap-dir; NULL: ~/.local/bin */
+  char **wrap, **unwrap;        /* --wrap and --unwrap names */
+  size_t n_wrap, n_unwrap;
+  bool list_wrapped;
   char **dbus_talk;             /* dbus-talk: names for a filtering proxy */
   size_t n_dbus_talk;
   char **owned;                 /* strings the plan keeps alive (profile words) */
