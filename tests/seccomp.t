@@ -68,6 +68,16 @@ t_is "$(inside --seccomp.block 'socket(arg0 == AF_INET6)' "$SYSPROBE" socket-ine
 (inside --seccomp.kill --seccomp.block uname "$SYSPROBE" uname >/dev/null) 2>/dev/null; rc=$?
 t_is "$rc" 159 "seccomp.kill kills with SIGSYS (128+31)"
 
+(inside --seccomp.log --seccomp.block uname "$SYSPROBE" uname > "$T_TMP/log.out") 2>/dev/null
+t_is "$(cat "$T_TMP/log.out")" ok "seccomp.log lets the call run (and only logs it)"
+
+# caps.keep and caps.drop are the list forms of --cap-add and --cap-drop.
+capeff () { inside "$@" sh -c 'grep ^CapEff: /proc/self/status' | awk '{print $2}'; }
+t_is "$(capeff --caps.keep CAP_NET_RAW,cap_net_bind_service)" 0000000000002400 "caps.keep keeps exactly the listed capabilities"
+t_is "$(capeff --caps.keep ALL --caps.drop all)" 0000000000000000 "caps.drop all drops them again"
+t_is "$(capeff --caps.keep ALL --caps.drop CAP_SYS_ADMIN | cut -c9-)" "$(printf '%08x' $(( 0xffffffff & ~(1 << 21) )))" \
+  "caps.drop removes one from ALL"
+
 # Allow-list mode runs a real build.
 mkdir -p "$T_TMP/build"
 printf 'int main (void) { return 0; }\n' > "$T_TMP/build/hello.c"
@@ -136,4 +146,5 @@ bad "an unknown argument constant" --seccomp.block 'ioctl(arg1 == NOT_A_CONSTANT
 bad "an unknown socket family" --protocol unix,carrier-pigeon
 bad "an unknown policy" --seccomp strict
 bad "a closed fd" --add-seccomp-fd 9
+bad "an unknown capability in a list" --caps.keep CAP_NET_RAW,CAP_NOPE
 t_done
