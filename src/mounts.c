@@ -46,15 +46,18 @@ sbx_fs_new (const char *type, const char *const *options, unsigned attrs, const 
   return tree;
 }
 
-static bool
-same_place (int a, int b)
+static void
+identify (int fd, struct statx *id, const char *dest)
 {
-  struct statx sa, sb;
-  if (statx (a, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &sa) < 0
-      || statx (b, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &sb) < 0)
-    return false;
-  return sa.stx_ino == sb.stx_ino && sa.stx_dev_major == sb.stx_dev_major
-         && sa.stx_dev_minor == sb.stx_dev_minor && sa.stx_mnt_id == sb.stx_mnt_id;
+  if (statx (fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, id) < 0)
+    sbx_die_errno (errno, "mount", dest);
+}
+
+static bool
+same_place (const struct statx *a, const struct statx *b)
+{
+  return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major
+         && a->stx_dev_minor == b->stx_dev_minor && a->stx_mnt_id == b->stx_mnt_id;
 }
 
 void
@@ -63,7 +66,9 @@ sbx_mount_attach (struct sbx_root *root, int tree, int target, const char *dest)
   if (sys_move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     sbx_die_errno (errno, "mount", dest);
   /* Mounted on the root itself: later lookups must start from the new top. */
-  if (same_place (target, root->top_fd))
+  struct statx where;
+  identify (target, &where, dest);
+  if (same_place (&where, &root->top))
     {
       int top = fcntl (tree, F_DUPFD_CLOEXEC, 3);
       if (top < 0)
@@ -71,6 +76,7 @@ sbx_mount_attach (struct sbx_root *root, int tree, int target, const char *dest)
       if (root->top_fd != root->base_fd)
         close (root->top_fd);
       root->top_fd = top;
+      identify (top, &root->top, dest);
     }
 }
 
@@ -388,6 +394,7 @@ sbx_stage_mounts (const struct sbx_plan *plan)
   if (sys_move_mount (root.base_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
     sbx_die_errno (errno, "mount new root", "/");
   root.top_fd = root.base_fd;
+  identify (root.top_fd, &root.top, "/");
 
   for (size_t i = 0; i < plan->n_fs_ops; i++)
     {

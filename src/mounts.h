@@ -4,6 +4,9 @@
 
 #include "plan.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 /* The root being built: BASE is the new root tmpfs itself, TOP the mount
  * currently visible at its "/" (they differ once something is mounted on
  * "/", since a lookup that starts at a covered directory does not see what
@@ -11,6 +14,7 @@
 struct sbx_root {
   int base_fd;
   int top_fd;
+  struct statx top;     /* identity of top_fd: device, inode, mount id */
 };
 
 /* A new, detached file system of TYPE. OPTIONS is a NULL-terminated list

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE 65
@@ -86,7 +87,8 @@ add_simple (scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n_c
   snprintf (rule.name, sizeof rule.name, "%s", name);
   if (rule.nr == __NR_SCMP_ERROR)
     return;
-  memcpy (rule.conds, conds, n_conds * sizeof *conds);
+  if (n_conds > 0)
+    memcpy (rule.conds, conds, n_conds * sizeof *conds);
   add_rule (ctx, action, &rule);
 }
 
@@ -391,9 +393,15 @@ policy_key (const struct sbx_seccomp_policy *policy)
   FILE *out = open_memstream (&text, &len);
   if (out == NULL)
     sbx_die_errno (errno, "seccomp", "cache key");
+  /* libseccomp's output depends on its version and on what the kernel
+   * supports; the kernel release stands for the latter without the nine
+   * probing system calls seccomp_api_get() makes. */
   const struct scmp_version *v = seccomp_version ();
-  fprintf (out, "sbx seccomp cache v1\nlibseccomp %u.%u.%u api %u arch %u\n",
-           v->major, v->minor, v->micro, seccomp_api_get (), seccomp_arch_native ());
+  struct utsname uts;
+  if (uname (&uts) < 0)
+    sbx_die_errno (errno, "seccomp", "cache key");
+  fprintf (out, "sbx seccomp cache v1\nlibseccomp %u.%u.%u kernel %s arch %u\n",
+           v->major, v->minor, v->micro, uts.release, seccomp_arch_native ());
   sbx_seccomp_policy_print (&keyed, out);
   fclose (out);
   return text;

@@ -5,7 +5,8 @@
 
 export XDG_CACHE_HOME=$T_TMP/cache
 sp () { "$SYSPROBE" "$@" 2>&1; }
-inside () { "$SBX" --ro-bind / / --dev /dev --tmpfs /tmp "$@" 2>&1; }
+# The probe may live under /tmp (a build tree there): bind it back.
+inside () { "$SBX" --ro-bind / / --dev /dev --tmpfs /tmp --ro-bind "$SYSPROBE" "$SYSPROBE" "$@" 2>&1; }
 
 status=$(inside grep -E '^Seccomp(_filters)?:' /proc/self/status | tr -s '\t ' ' ' | paste -sd' ')
 t_is "$status" "Seccomp: 2 Seccomp_filters: 2" "every sandbox gets the policy filter and the hardening filter"
