@@ -93,29 +93,12 @@ sbx_bpfcache_load (const char *key, struct sbx_bpf *out)
   return true;
 }
 
-static bool
-make_dirs (char *path)
-{
-  for (char *p = path + 1;; p++)
-    {
-      if (*p != '/' && *p != '\0')
-        continue;
-      char saved = *p;
-      *p = '\0';
-      if (mkdir (path, 0700) < 0 && errno != EEXIST)
-        return false;
-      *p = saved;
-      if (saved == '\0')
-        return true;
-    }
-}
-
 void
 sbx_bpfcache_store (const char *key, const struct sbx_bpf *bpf)
 {
   autofree char *dir = sbx_bpfcache_dir ();
   struct stat st;
-  if (dir == NULL || !make_dirs (dir) || lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode) || !owned_safely (&st))
+  if (dir == NULL || sbx_mkdir_p (dir, 0700) < 0 || lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode) || !owned_safely (&st))
     return;
 
   uint32_t key_len = (uint32_t) strlen (key), count = (uint32_t) bpf->len;

@@ -78,20 +78,8 @@ static void
 create_host_folders (const struct sbx_plan *plan)
 {
   for (size_t i = 0; i < plan->n_host_mkdirs; i++)
-    {
-      autofree char *path = sbx_xstrdup (plan->host_mkdirs[i]);
-      for (char *p = path + 1;; p++)
-        {
-          if (*p != '/' && *p != '\0')
-            continue;
-          char saved = *p;
-          *p = '\0';
-          if (mkdir (path, 0700) < 0 && errno != EEXIST)
-            sbx_die_errno (errno, "mkdir", path);
-          if ((*p = saved) == '\0')
-            break;
-        }
-    }
+    if (sbx_mkdir_p (plan->host_mkdirs[i], 0700) < 0)
+      sbx_die_errno (errno, "mkdir", plan->host_mkdirs[i]);
 }
 
 int
@@ -136,7 +124,7 @@ sbx_launch (const struct sbx_plan *plan)
       run_sandbox (plan, &filters, &saved_mask);
     }
   sbx_report_started (plan, child);
-  int code = sbx_monitor (child, plan->new_session);
+  int code = sbx_supervise (child, false, plan->new_session);
   sbx_report_exited (plan, code);
   for (size_t i = 0; i < filters.n; i++)
     free (filters.progs[i].insns);

@@ -1,6 +1,6 @@
-/* The outer process: it waits for the sandbox, passes signals on, and
- * returns the command's status. The signals are blocked before the fork
- * and taken with sigwaitinfo, so none can slip in between. */
+/* Waiting for the sandbox, in the outer monitor and in the pid 1 reaper
+ * alike. The signals are blocked before the fork and taken with
+ * sigwaitinfo, so none can slip in between. */
 #include "stages.h"
 
 #include "error.h"
@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 int
-sbx_monitor (pid_t child, bool forward_kernel_signals)
+sbx_supervise (pid_t child, bool reap_all, bool forward_kernel_signals)
 {
   sigset_t set;
   sbx_forwarded_signals (&set);
@@ -25,10 +25,12 @@ sbx_monitor (pid_t child, bool forward_kernel_signals)
       if (sig == SIGCHLD)
         {
           int status;
-          pid_t pid = waitpid (child, &status, WNOHANG);
-          if (pid == child)
-            return sbx_exit_code (status);
-          if (pid < 0 && errno != EINTR)
+          pid_t pid;
+          /* pid 1 reaps every orphan; the monitor has one child. */
+          while ((pid = waitpid (reap_all ? -1 : child, &status, WNOHANG)) > 0)
+            if (pid == child)
+              return sbx_exit_code (status);
+          if (pid < 0 && errno != EINTR && errno != ECHILD)
             sbx_die_errno (errno, "wait for the sandbox", NULL);
           continue;
         }

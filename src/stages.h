@@ -34,9 +34,11 @@ noreturn void sbx_stage_exec (const struct sbx_plan *plan);
  * COMMAND's status. */
 noreturn void sbx_stage_reaper (pid_t command);
 
-/* monitor.c: the outer process. Waits for CHILD while forwarding signals;
- * returns its status as an exit code (128+N for signal N). */
-int sbx_monitor (pid_t child, bool forward_kernel_signals);
+/* monitor.c: wait for CHILD while passing signals on (those a terminal
+ * sent too, if FORWARD_KERNEL_SIGNALS); with REAP_ALL, reap every other
+ * child on the way, as pid 1 must. Returns CHILD's status as an exit code
+ * (128+N for signal N). */
+int sbx_supervise (pid_t child, bool reap_all, bool forward_kernel_signals);
 
 /* The signals that sbx passes on to the command. */
 void sbx_forwarded_signals (sigset_t *set);

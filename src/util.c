@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void *
 check_alloc (void *p)
@@ -77,6 +78,23 @@ sbx_write_file_at (int dirfd, const char *path, const char *str)
   if (fd < 0)
     return -1;
   return sbx_write_all (fd, str, strlen (str));
+}
+
+int
+sbx_mkdir_p (const char *path, mode_t mode)
+{
+  autofree char *copy = sbx_xstrdup (path);
+  for (char *p = copy + 1;; p++)
+    {
+      if (*p != '/' && *p != '\0')
+        continue;
+      char saved = *p;
+      *p = '\0';
+      if (mkdir (copy, mode) < 0 && errno != EEXIST)
+        return -1;
+      if ((*p = saved) == '\0')
+        return 0;
+    }
 }
 
 int

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static inline void
@@ -43,6 +44,9 @@ int sbx_write_all (int fd, const void *buf, size_t len);
 
 /* Write STR to the file PATH (relative to DIRFD), which must exist. */
 int sbx_write_file_at (int dirfd, const char *path, const char *str);
+
+/* mkdir -p PATH (absolute), new folders with MODE; -1 and errno on error. */
+int sbx_mkdir_p (const char *path, mode_t mode);
 
 /* Is FD an open file descriptor? */
 int sbx_fd_is_open (int fd);

@@ -42,23 +42,6 @@ check_name (const char *name)
     sbx_die ("--wrap: not a program name: '%s'", name);
 }
 
-static void
-make_dirs (const char *dir)
-{
-  autofree char *path = sbx_xstrdup (dir);
-  for (char *p = path + 1;; p++)
-    {
-      if (*p != '/' && *p != '\0')
-        continue;
-      char saved = *p;
-      *p = '\0';
-      if (mkdir (path, 0755) < 0 && errno != EEXIST)
-        sbx_die_errno (errno, "create wrapper folder", path);
-      if ((*p = saved) == '\0')
-        return;
-    }
-}
-
 int
 sbx_wrappers_run (const struct sbx_plan *plan)
 {
@@ -71,7 +54,8 @@ sbx_wrappers_run (const struct sbx_plan *plan)
     {
       const char *name = plan->wrap[i];
       check_name (name);
-      make_dirs (dir);
+      if (sbx_mkdir_p (dir, 0755) < 0)
+        sbx_die_errno (errno, "create wrapper folder", dir);
       autofree char *link = sbx_xasprintf ("%s/%s", dir, name);
       if (symlink (self, link) < 0)
         {
