@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -92,11 +93,21 @@ sbx_launch (const struct sbx_plan *plan)
   sbx_seccomp_prepare (&plan->seccomp, &filters);
   sbx_stage_namespaces (plan);
   sbx_stage_network (plan);
+  struct sbx_namespace_ids ids = { { 0 } };
+  autoclose int proc_self = -1;
+  if (plan->info_fd >= 0 || plan->json_status_fd >= 0)
+    {
+      proc_self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (proc_self < 0)
+        sbx_die_errno (errno, "open", "/proc/self");
+    }
 
   if (!plan_needs_monitor (plan))
     {
       die_with_parent (plan, parent, -1);
-      sbx_report_started (plan, getpid ());
+      if (proc_self >= 0)
+        sbx_report_namespaces (plan, proc_self, &ids);
+      sbx_report_started (plan, &ids, getpid ());
       run_sandbox (plan, &filters, NULL);
     }
 
@@ -123,7 +134,9 @@ sbx_launch (const struct sbx_plan *plan)
       die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));
       run_sandbox (plan, &filters, &saved_mask);
     }
-  sbx_report_started (plan, child);
+  if (proc_self >= 0)
+    sbx_report_namespaces (plan, proc_self, &ids);
+  sbx_report_started (plan, &ids, child);
   int code = sbx_supervise (child, false, plan->new_session);
   sbx_report_exited (plan, code);
   for (size_t i = 0; i < filters.n; i++)

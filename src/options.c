@@ -81,29 +81,45 @@ handle_dry_run (struct sbx_parse *ctx, const struct sbx_option *opt, char *const
   ctx->plan->dry_run = true;
 }
 
-/* data: the namespace bits; negative data removes them. */
+/* data: the namespace bits; negative data removes them. An explicit
+ * --unshare-X makes X required whatever else says "if possible". */
 static void
 handle_unshare (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
   (void) args;
+  struct sbx_plan *plan = ctx->plan;
   if (opt->data < 0)
     {
-      ctx->plan->namespaces &= ~(unsigned) -opt->data;
-      ctx->plan->namespaces_try &= ~(unsigned) -opt->data;
+      unsigned bits = (unsigned) -opt->data;
+      plan->namespaces &= ~bits;
+      plan->namespaces_try &= ~bits;
+      plan->namespaces_required &= ~bits;
       return;
     }
-  ctx->plan->namespaces |= (unsigned) opt->data;
+  plan->namespaces |= (unsigned) opt->data;
+  plan->namespaces_required |= (unsigned) opt->data;
+  plan->namespaces_try &= ~(unsigned) opt->data;
 }
 
+/* data: the namespace bits to create if the kernel can. */
 static void
 handle_unshare_try (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
   (void) args;
   struct sbx_plan *plan = ctx->plan;
-  /* An explicit non-try request for the same namespace wins. */
-  if (!(plan->namespaces & (unsigned) opt->data))
-    plan->namespaces_try |= (unsigned) opt->data;
   plan->namespaces |= (unsigned) opt->data;
+  plan->namespaces_try |= (unsigned) opt->data & ~plan->namespaces_required;
+}
+
+/* --unshare-all: every namespace, the cgroup one if the kernel has it. */
+static void
+handle_unshare_all (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) args;
+  struct sbx_plan *plan = ctx->plan;
+  plan->namespaces |= (unsigned) opt->data | SBX_NS_CGROUP;
+  plan->namespaces_required |= (unsigned) opt->data;
+  plan->namespaces_try |= SBX_NS_CGROUP & ~plan->namespaces_required;
 }
 
 static void
@@ -557,8 +573,8 @@ static const struct sbx_option option_table[] = {
   { "unshare-uts", 0, NULL, "Create a UTS (host name) namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_UTS, 0 },
   { "unshare-cgroup", 0, NULL, "Create a cgroup namespace", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_CGROUP, 0 },
   { "unshare-cgroup-try", 0, NULL, "Create a cgroup namespace if the kernel can", SBX_SECT_NAMESPACES, handle_unshare_try, SBX_NS_CGROUP, 0 },
-  { "unshare-all", 0, NULL, "Create every namespace: user, pid, net, ipc, uts, cgroup (if possible)", SBX_SECT_NAMESPACES, handle_unshare,
-    SBX_NS_PID | SBX_NS_NET | SBX_NS_IPC | SBX_NS_UTS | SBX_NS_CGROUP, 0 },
+  { "unshare-all", 0, NULL, "Create every namespace: user, pid, net, ipc, uts, cgroup (if possible)", SBX_SECT_NAMESPACES, handle_unshare_all,
+    SBX_NS_PID | SBX_NS_NET | SBX_NS_IPC | SBX_NS_UTS, 0 },
   { "share-net", 0, NULL, "Keep the host's network namespace (after --unshare-all)", SBX_SECT_NAMESPACES, handle_unshare, -(long) SBX_NS_NET, 0 },
 
   { "uid", 1, "UID", "Map the caller's uid to UID inside (default: the caller's)", SBX_SECT_IDENTITY, handle_id, 'u', 0 },

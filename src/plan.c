@@ -159,6 +159,7 @@ plan_finalize (struct sbx_plan *plan)
 {
   if (plan->hostname != NULL)
     plan->namespaces |= SBX_NS_UTS;
+  plan->namespaces_try &= ~plan->namespaces_required;
   if (plan->as_pid_1 && !(plan->namespaces & SBX_NS_PID))
     sbx_die ("--as-pid-1: needs --unshare-pid");
   if (plan->info_fd >= 0 && plan->info_fd == plan->json_status_fd)
@@ -209,9 +210,11 @@ plan_needs_reaper (const struct sbx_plan *plan)
 bool
 plan_needs_monitor (const struct sbx_plan *plan)
 {
-  /* Without a pid namespace and with no exit status to report, sbx becomes
-   * the command itself: no fork, and the status is the command's own. */
-  return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0;
+  /* Without a pid namespace, no exit status to report and no new session,
+   * sbx becomes the command itself: no fork, and the status is its own. */
+  /* setsid() fails for a process-group leader, which sbx is when a shell
+   * with job control starts it: a forked child is never one. */
+  return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0 || plan->new_session;
 }
 
 static void

@@ -63,6 +63,7 @@ struct sbx_env_op {
 struct sbx_plan {
   unsigned namespaces;          /* enum sbx_ns bits to create */
   unsigned namespaces_try;      /* of those, the ones whose failure is fine */
+  unsigned namespaces_required; /* asked for explicitly: never optional */
   uid_t outer_uid, inner_uid;
   gid_t outer_gid, inner_gid;
 

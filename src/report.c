@@ -22,28 +22,35 @@ static const struct { const char *name, *link; unsigned bit; } reported[] = {
   { "uts", "uts", SBX_NS_UTS },
 };
 
-/* "child-pid": N, "mnt-namespace": ID, ... joined by SEP. */
-static size_t
-format_fields (const struct sbx_plan *plan, pid_t child, const char *sep, char *buf, size_t len)
+void
+sbx_report_namespaces (const struct sbx_plan *plan, int proc_self, struct sbx_namespace_ids *ids)
 {
-  size_t n = (size_t) snprintf (buf, len, "\"child-pid\": %d", (int) child);
-  for (size_t i = 0; i < sizeof reported / sizeof reported[0] && n < len; i++)
+  for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++)
     {
+      ids->id[i] = 0;
       if (!(plan->namespaces & reported[i].bit) && reported[i].bit != SBX_NS_MOUNT)
         continue;
       char path[64], target[64];
-      snprintf (path, sizeof path, "/proc/self/ns/%s", reported[i].link);
-      ssize_t r = readlink (path, target, sizeof target - 1);
+      snprintf (path, sizeof path, "ns/%s", reported[i].link);
+      ssize_t r = readlinkat (proc_self, path, target, sizeof target - 1);
       if (r < 0)
         continue;
       target[r] = '\0';
       const char *id = strchr (target, '[');
-      if (id == NULL)
-        continue;
-      n += (size_t) snprintf (buf + n, len - n, "%s\"%s-namespace\": %llu", sep, reported[i].name,
-                              strtoull (id + 1, NULL, 10));
+      if (id != NULL)
+        ids->id[i] = strtoull (id + 1, NULL, 10);
     }
-  return n < len ? n : len - 1;
+}
+
+/* "child-pid": N, "mnt-namespace": ID, ... joined by SEP. */
+static void
+format_fields (const struct sbx_namespace_ids *ids, pid_t child, const char *sep, char *buf, size_t len)
+{
+  size_t n = (size_t) snprintf (buf, len, "\"child-pid\": %d", (int) child);
+  for (size_t i = 0; i < sizeof reported / sizeof reported[0] && n < len; i++)
+    if (ids->id[i] != 0)
+      n += (size_t) snprintf (buf + n, len - n, "%s\"%s-namespace\": %llu", sep, reported[i].name,
+                              (unsigned long long) ids->id[i]);
 }
 
 static void
@@ -54,19 +61,19 @@ write_report (int fd, const char *text, const char *what)
 }
 
 void
-sbx_report_started (const struct sbx_plan *plan, pid_t child)
+sbx_report_started (const struct sbx_plan *plan, const struct sbx_namespace_ids *ids, pid_t child)
 {
   char fields[1024], text[1100];
   if (plan->info_fd >= 0)
     {
-      format_fields (plan, child, ",\n    ", fields, sizeof fields);
+      format_fields (ids, child, ",\n    ", fields, sizeof fields);
       snprintf (text, sizeof text, "{\n    %s\n}\n", fields);
       write_report (plan->info_fd, text, "--info-fd");
       close (plan->info_fd);
     }
   if (plan->json_status_fd >= 0)
     {
-      format_fields (plan, child, ", ", fields, sizeof fields);
+      format_fields (ids, child, ", ", fields, sizeof fields);
       snprintf (text, sizeof text, "{ %s }\n", fields);
       write_report (plan->json_status_fd, text, "--json-status-fd");
     }

@@ -46,8 +46,14 @@ void sbx_forwarded_signals (sigset_t *set);
 /* A wait status as a shell would show it. */
 int sbx_exit_code (int wait_status);
 
-/* report.c: --info-fd and --json-status-fd. */
-void sbx_report_started (const struct sbx_plan *plan, pid_t child);
+/* report.c: --info-fd and --json-status-fd. The namespace ids are read
+ * through PROC_SELF, our /proc/self opened before the fork: once the
+ * sandbox pivots, the monitor (which shares its mount namespace) has no
+ * /proc path left, and pid_for_children only names the new pid namespace
+ * once a child is born in it. */
+struct sbx_namespace_ids { unsigned long long id[6]; };
+void sbx_report_namespaces (const struct sbx_plan *plan, int proc_self, struct sbx_namespace_ids *ids);
+void sbx_report_started (const struct sbx_plan *plan, const struct sbx_namespace_ids *ids, pid_t child);
 void sbx_report_exited (const struct sbx_plan *plan, int exit_code);
 
 /* launch.c: run the whole plan; returns the exit status for main. */
