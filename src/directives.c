@@ -84,6 +84,10 @@ sbx_directive_home_bind (struct sbx_parse *ctx, const struct sbx_option *opt, ch
   for (char *p = strtok_r (copy, ",", &save); p != NULL; p = strtok_r (NULL, ",", &save))
     {
       autofree char *full = home_path (ctx, opt, p);
+      autofree char *real = realpath (full, NULL);
+      autofree char *real_home = realpath (home (ctx, opt), NULL);
+      if (real != NULL && real_home != NULL && strcmp (real, real_home) == 0)
+        sbx_parse_error (ctx, opt, "'%s' is the whole home folder; name folders inside it", p);
       add_bind (ctx, opt, SBX_FS_BIND, full, full, true);
     }
 }
@@ -138,7 +142,7 @@ sbx_directive_cwd_rw (struct sbx_parse *ctx, const struct sbx_option *opt, char 
     sbx_parse_error (ctx, opt, "cannot tell the current directory: %s", strerror (errno));
   /* From the home folder (or above it) this would hand over all of home,
    * defeating home-private: refuse that case loudly instead. */
-  const char *h = getenv ("HOME");
+  autofree char *h = getenv ("HOME") ? realpath (getenv ("HOME"), NULL) : NULL;
   size_t len = strlen (cwd);
   if (h != NULL && strncmp (h, cwd, len) == 0 && (h[len] == '/' || h[len] == '\0' || len == 1))
     {

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -83,34 +84,53 @@ create_host_folders (const struct sbx_plan *plan)
       sbx_die_errno (errno, "mkdir", plan->host_mkdirs[i]);
 }
 
+static void
+free_filters (struct sbx_seccomp_programs *filters)
+{
+  for (size_t i = 0; i < filters->n; i++)
+    free (filters->progs[i].insns);
+  free (filters->progs);
+}
+
+/* The ids for --info-fd and --json-status-fd, read through the sandbox
+ * process's /proc entry. */
+static void
+read_namespace_ids (const struct sbx_plan *plan, pid_t pid, struct sbx_namespace_ids *ids)
+{
+  char path[32];
+  snprintf (path, sizeof path, "/proc/%d", (int) pid);
+  autoclose int dir = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    sbx_die_errno (errno, "open", path);
+  sbx_report_namespaces (plan, dir, ids);
+}
+
 int
 sbx_launch (const struct sbx_plan *plan)
 {
   pid_t parent = getppid ();
+  bool reports = plan->info_fd >= 0 || plan->json_status_fd >= 0;
   /* While the host's file system, and the filter cache in it, is ours. */
   create_host_folders (plan);
   struct sbx_seccomp_programs filters;
   sbx_seccomp_prepare (&plan->seccomp, &filters);
-  sbx_stage_namespaces (plan);
-  sbx_stage_network (plan);
-  struct sbx_namespace_ids ids = { { 0 } };
-  autoclose int proc_self = -1;
-  if (plan->info_fd >= 0 || plan->json_status_fd >= 0)
-    {
-      proc_self = open ("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (proc_self < 0)
-        sbx_die_errno (errno, "open", "/proc/self");
-    }
 
   if (!plan_needs_monitor (plan))
     {
+      sbx_stage_namespaces (plan, true);
+      sbx_stage_network (plan);
       die_with_parent (plan, parent, -1);
-      if (proc_self >= 0)
-        sbx_report_namespaces (plan, proc_self, &ids);
-      sbx_report_started (plan, &ids, getpid ());
+      if (reports)
+        {
+          struct sbx_namespace_ids ids;
+          read_namespace_ids (plan, getpid (), &ids);
+          sbx_report_started (plan, &ids, getpid ());
+        }
       run_sandbox (plan, &filters, NULL);
     }
 
+  sbx_stage_namespaces (plan, false);
+  sbx_stage_network (plan);
   sigset_t blocked, saved_mask;
   sbx_forwarded_signals (&blocked);
   sigaddset (&blocked, SIGCHLD);
@@ -126,21 +146,42 @@ sbx_launch (const struct sbx_plan *plan)
       if (self_pidfd < 0)
         sbx_die_errno (errno, "open pidfd", NULL);
     }
+  /* Only a report needs to know the child's mount namespace exists. */
+  int ready[2] = { -1, -1 };
+  if (reports && pipe2 (ready, O_CLOEXEC) < 0)
+    sbx_die_errno (errno, "pipe", NULL);
   pid_t child = fork ();
   if (child < 0)
     sbx_die_errno (errno, "fork", NULL);
   if (child == 0)
     {
       die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));
+      sbx_stage_mount_namespace ();
+      if (reports)
+        {
+          close (ready[0]);
+          if (write (ready[1], "", 1) != 1)
+            _exit (SBX_EXIT_FAILURE);
+          close (ready[1]);
+        }
       run_sandbox (plan, &filters, &saved_mask);
     }
-  if (proc_self >= 0)
-    sbx_report_namespaces (plan, proc_self, &ids);
-  sbx_report_started (plan, &ids, child);
+  if (reports)
+    {
+      char byte;
+      close (ready[1]);
+      ssize_t n;
+      do
+        n = read (ready[0], &byte, 1);
+      while (n < 0 && errno == EINTR);
+      close (ready[0]);
+      struct sbx_namespace_ids ids = { { 0 } };
+      if (n == 1)
+        read_namespace_ids (plan, child, &ids);
+      sbx_report_started (plan, &ids, child);
+    }
   int code = sbx_supervise (child, false, plan->new_session);
   sbx_report_exited (plan, code);
-  for (size_t i = 0; i < filters.n; i++)
-    free (filters.progs[i].insns);
-  free (filters.progs);
+  free_filters (&filters);
   return code;
 }

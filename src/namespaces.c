@@ -57,9 +57,9 @@ write_id_maps (const struct sbx_plan *plan)
 }
 
 void
-sbx_stage_namespaces (const struct sbx_plan *plan)
+sbx_stage_namespaces (const struct sbx_plan *plan, bool with_mount)
 {
-  unsigned namespaces = plan->namespaces | SBX_NS_USER | SBX_NS_MOUNT;
+  unsigned namespaces = (plan->namespaces | SBX_NS_USER | SBX_NS_MOUNT) & ~(with_mount ? 0u : SBX_NS_MOUNT);
   if (unshare (clone_flags (namespaces)) < 0)
     {
       int saved = errno;
@@ -71,4 +71,11 @@ sbx_stage_namespaces (const struct sbx_plan *plan)
   write_id_maps (plan);
   if (plan->hostname != NULL && sethostname (plan->hostname, strlen (plan->hostname)) < 0)
     sbx_die_errno (errno, "set host name", plan->hostname);
+}
+
+void
+sbx_stage_mount_namespace (void)
+{
+  if (unshare (CLONE_NEWNS) < 0)
+    sbx_die_errno (errno, "create namespaces", "mount");
 }

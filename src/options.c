@@ -497,6 +497,8 @@ handle_wrap (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *a
       *list = sbx_xrealloc_array (*list, *n + 1, sizeof **list);
       (*list)[(*n)++] = name;
     }
+  if ((opt->data ? plan->n_wrap : plan->n_unwrap) == 0)
+    sbx_parse_error (ctx, opt, "no program name given");
   ctx->action = SBX_ACTION_WRAPPERS;
 }
 

@@ -162,6 +162,10 @@ plan_finalize (struct sbx_plan *plan)
   plan->namespaces_try &= ~plan->namespaces_required;
   if (plan->as_pid_1 && !(plan->namespaces & SBX_NS_PID))
     sbx_die ("--as-pid-1: needs --unshare-pid");
+  for (size_t i = 0; i < plan->seccomp.n_block; i++)
+    if (plan->seccomp.mode == SBX_SECCOMP_ALLOWLIST && plan->seccomp.block[i].n_conds > 0)
+      sbx_die ("seccomp.block: %s: argument conditions work in deny-list mode only; in allow-list mode, "
+               "allow the call with conditions instead", plan->seccomp.block[i].name);
   if (plan->info_fd >= 0 && plan->info_fd == plan->json_status_fd)
     sbx_die ("--info-fd and --json-status-fd: must be different file descriptors");
 
@@ -272,6 +276,8 @@ plan_print (const struct sbx_plan *plan, FILE *out)
            plan->profile_rule ? plan->profile_rule : "--noprofile");
   for (size_t i = 0; i < plan->n_host_mkdirs; i++)
     fprintf (out, "host-mkdir: %s\n", plan->host_mkdirs[i]);
+  for (size_t i = 0; i < plan->n_dbus_talk; i++)
+    fprintf (out, "dbus-talk: %s (recorded; no filtering proxy yet)\n", plan->dbus_talk[i]);
   fputs ("namespaces:", out);
   for (size_t i = 0; i < sizeof ns_names / sizeof ns_names[0]; i++)
     if (plan->namespaces & ns_names[i].bit)

@@ -82,18 +82,26 @@ is_file (const char *path)
   return stat (path, &st) == 0 && S_ISREG (st.st_mode);
 }
 
-/* NAME.sbx (or NAME itself when it has an extension) in the search path. */
+static bool
+has_profile_extension (const char *name)
+{
+  const char *dot = strrchr (name, '.');
+  return dot != NULL && (strcmp (dot, ".sbx") == 0 || strcmp (dot, ".inc") == 0 || strcmp (dot, ".local") == 0);
+}
+
+/* NAME.sbx in the search path (or NAME itself when it is a file name of a
+ * profile or fragment, like desktop.inc). */
 char *
 sbx_profile_find (const char *name)
 {
   if (strchr (name, '/') != NULL)
     return is_file (name) ? realpath (name, NULL) : NULL;
-  bool has_ext = strchr (name, '.') != NULL;
+  bool file_name = has_profile_extension (name);
   char **dirs = sbx_profile_dirs ();
   char *found = NULL;
   for (char **d = dirs; *d && found == NULL; d++)
     {
-      char *path = sbx_xasprintf ("%s/%s%s", *d, name, has_ext ? "" : ".sbx");
+      char *path = sbx_xasprintf ("%s/%s%s", *d, name, file_name ? "" : ".sbx");
       if (is_file (path))
         found = path;
       else
@@ -289,7 +297,8 @@ include (struct sbx_parse *ctx, const char *name, const char *file, unsigned lin
          const char *dir, struct include_stack *stack)
 {
   autofree char *path = NULL;
-  if (name[0] == '/' || strncmp (name, "./", 2) == 0 || strncmp (name, "../", 3) == 0)
+  /* A name with a slash is a path, relative to the including file. */
+  if (strchr (name, '/') != NULL)
     {
       autofree char *joined = name[0] == '/' ? sbx_xstrdup (name) : sbx_xasprintf ("%s/%s", dir, name);
       path = realpath (joined, NULL);
@@ -298,6 +307,11 @@ include (struct sbx_parse *ctx, const char *name, const char *file, unsigned lin
     path = sbx_profile_find (name);
   if (path == NULL || !is_file (path))
     profile_error (file, line, "include: cannot find '%s'", name);
+  for (int i = 0; i < stack->depth; i++)
+    if (strcmp (stack->paths[i], path) == 0)
+      profile_error (file, line, "include cycle: %s is already being read", path);
+  if (stack->depth == MAX_DEPTH)
+    profile_error (file, line, "includes nested deeper than %d", MAX_DEPTH);
   read_profile (ctx, path, stack);
 }
 

@@ -11,19 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The namespaces reported, in bubblewrap's order. The mount namespace is
- * always new; the pid namespace is the one our children are born in. */
+/* The namespaces reported, in bubblewrap's order; the mount namespace is
+ * always new. */
 static const struct { const char *name, *link; unsigned bit; } reported[] = {
   { "cgroup", "cgroup", SBX_NS_CGROUP },
   { "ipc", "ipc", SBX_NS_IPC },
   { "mnt", "mnt", SBX_NS_MOUNT },
   { "net", "net", SBX_NS_NET },
-  { "pid", "pid_for_children", SBX_NS_PID },
+  { "pid", "pid", SBX_NS_PID },
   { "uts", "uts", SBX_NS_UTS },
 };
 
 void
-sbx_report_namespaces (const struct sbx_plan *plan, int proc_self, struct sbx_namespace_ids *ids)
+sbx_report_namespaces (const struct sbx_plan *plan, int proc_dir, struct sbx_namespace_ids *ids)
 {
   for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++)
     {
@@ -32,7 +32,7 @@ sbx_report_namespaces (const struct sbx_plan *plan, int proc_self, struct sbx_na
         continue;
       char path[64], target[64];
       snprintf (path, sizeof path, "ns/%s", reported[i].link);
-      ssize_t r = readlinkat (proc_self, path, target, sizeof target - 1);
+      ssize_t r = readlinkat (proc_dir, path, target, sizeof target - 1);
       if (r < 0)
         continue;
       target[r] = '\0';

@@ -38,6 +38,9 @@
 #define PR_MDWE_REFUSE_EXEC_GAIN 1
 #endif
 
+#define NAMESPACE_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC \
+                         | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
+
 static uint32_t
 blocked_action (const struct sbx_seccomp_policy *policy, int errnum)
 {
@@ -107,7 +110,9 @@ add_denylist (scmp_filter_ctx ctx, const struct sbx_seccomp_policy *policy)
   size_t count;
   const struct sbx_denied *deny = sbx_seccomp_default_denylist (&count);
   for (size_t i = 0; i < count; i++)
-    if (!rule_listed (policy->allow, policy->n_allow, deny[i].name))
+    if (!rule_listed (policy->allow, policy->n_allow, deny[i].name)
+        /* A nested sandbox (a browser's) chroots inside its own namespace. */
+        && !(policy->allow_userns && strcmp (deny[i].name, "chroot") == 0))
       add_simple (ctx, blocked_action (policy, deny[i].errnum), deny[i].name, 0, NULL);
 
   if (!policy->allow_debuggers)
@@ -152,8 +157,19 @@ add_allowlist (scmp_filter_ctx ctx, const struct sbx_seccomp_policy *policy)
       /* socket is allowed per family below when families are limited. */
       if (policy->protocols != 0 && strcmp (rule->name, "socket") == 0)
         continue;
+      /* No nested namespaces here either, unless allow-userns. */
+      if (!policy->allow_userns && rule->n_conds == 0 && strcmp (rule->name, "clone") == 0)
+        {
+          struct sbx_arg_cond no_namespaces = { 0, SBX_CMP_MASKED_EQ, 0, NAMESPACE_FLAGS };
+          add_simple (ctx, SCMP_ACT_ALLOW, "clone", 1, &no_namespaces);
+          continue;
+        }
+      if (!policy->allow_userns && strcmp (rule->name, "clone3") == 0)
+        continue;
       add_rule (ctx, SCMP_ACT_ALLOW, rule);
     }
+  if (!policy->allow_userns && policy->action == SBX_SC_ERRNO && policy->errnum != ENOSYS)
+    add_simple (ctx, SCMP_ACT_ERRNO (ENOSYS), "clone3", 0, NULL);
 }
 
 static void
@@ -223,7 +239,8 @@ compile_policy (const struct sbx_seccomp_policy *policy)
     add_allowlist (ctx, policy);
   else
     add_denylist (ctx, policy);
-  for (size_t i = 0; i < policy->n_block; i++)
+  /* In allow-list mode a blocked name is simply left off the list. */
+  for (size_t i = 0; i < policy->n_block && !allowlist; i++)
     add_rule (ctx, blocked_action (policy, policy->errnum), &policy->block[i]);
   add_protocols (ctx, policy);
   add_mdwe (ctx, policy);

@@ -8,8 +8,12 @@
 #include <signal.h>
 #include <stdnoreturn.h>
 
-/* namespaces.c: the user namespace and its id maps, then the others. */
-void sbx_stage_namespaces (const struct sbx_plan *plan);
+/* namespaces.c: the user namespace and its id maps, then the others;
+ * the mount namespace too WITH_MOUNT, else the sandbox's own process
+ * makes it with sbx_stage_mount_namespace(), so that an outer monitor
+ * keeps the host's file system view while the sandbox pivots away. */
+void sbx_stage_namespaces (const struct sbx_plan *plan, bool with_mount);
+void sbx_stage_mount_namespace (void);
 
 /* network.c: bring up lo in a new network namespace. */
 void sbx_stage_network (const struct sbx_plan *plan);
@@ -47,12 +51,9 @@ void sbx_forwarded_signals (sigset_t *set);
 int sbx_exit_code (int wait_status);
 
 /* report.c: --info-fd and --json-status-fd. The namespace ids are read
- * through PROC_SELF, our /proc/self opened before the fork: once the
- * sandbox pivots, the monitor (which shares its mount namespace) has no
- * /proc path left, and pid_for_children only names the new pid namespace
- * once a child is born in it. */
+ * through PROC_DIR, the sandbox process's /proc/PID. */
 struct sbx_namespace_ids { unsigned long long id[6]; };
-void sbx_report_namespaces (const struct sbx_plan *plan, int proc_self, struct sbx_namespace_ids *ids);
+void sbx_report_namespaces (const struct sbx_plan *plan, int proc_dir, struct sbx_namespace_ids *ids);
 void sbx_report_started (const struct sbx_plan *plan, const struct sbx_namespace_ids *ids, pid_t child);
 void sbx_report_exited (const struct sbx_plan *plan, int exit_code);
 
