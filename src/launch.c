@@ -1,12 +1,14 @@
 /* Carry the plan out, stage by stage, in the fewest processes it needs:
  *
- *   no pid namespace, no exit status to report:  sbx becomes the command
- *   pid namespace:            sbx (monitor) -> pid 1 (reaper) -> command
- *   --as-pid-1, or a status:  sbx (monitor) -> command
+ *   no pid namespace, no status to report, no new session:
+ *                                       sbx becomes the command
+ *   pid namespace:                      sbx (monitor) -> pid 1 (reaper) -> command
+ *   --as-pid-1, a status, a session:    sbx (monitor) -> command
  *
- * The outer process creates the namespaces itself, so the id maps are
- * written without a helper or a handshake; the child it forks is born in
- * the new pid namespace. */
+ * The outer process creates the user namespace itself, so the id maps are
+ * written without a helper or a handshake. A monitor stays in the host's
+ * mount and pid namespaces: its child is cloned into the new pid
+ * namespace and makes its own mount namespace before building the root. */
 #include "stages.h"
 
 #include "error.h"
@@ -117,7 +119,7 @@ sbx_launch (const struct sbx_plan *plan)
 
   if (!plan_needs_monitor (plan))
     {
-      sbx_stage_namespaces (plan, true);
+      sbx_stage_namespaces (plan, false);
       sbx_stage_network (plan);
       die_with_parent (plan, parent, -1);
       if (reports)
@@ -129,7 +131,7 @@ sbx_launch (const struct sbx_plan *plan)
       run_sandbox (plan, &filters, NULL);
     }
 
-  sbx_stage_namespaces (plan, false);
+  sbx_stage_namespaces (plan, true);
   sbx_stage_network (plan);
   sigset_t blocked, saved_mask;
   sbx_forwarded_signals (&blocked);
@@ -150,9 +152,7 @@ sbx_launch (const struct sbx_plan *plan)
   int ready[2] = { -1, -1 };
   if (reports && pipe2 (ready, O_CLOEXEC) < 0)
     sbx_die_errno (errno, "pipe", NULL);
-  pid_t child = fork ();
-  if (child < 0)
-    sbx_die_errno (errno, "fork", NULL);
+  pid_t child = sbx_fork_sandbox (plan);
   if (child == 0)
     {
       die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,9 +59,14 @@ write_id_maps (const struct sbx_plan *plan)
 }
 
 void
-sbx_stage_namespaces (const struct sbx_plan *plan, bool with_mount)
+sbx_stage_namespaces (const struct sbx_plan *plan, bool for_monitor)
 {
-  unsigned namespaces = (plan->namespaces | SBX_NS_USER | SBX_NS_MOUNT) & ~(with_mount ? 0u : SBX_NS_MOUNT);
+  /* A monitor keeps the host's mount namespace, and its own pid
+   * namespace for its own children: the sandbox process is cloned into a
+   * new one (sbx_fork_sandbox) and makes its mount namespace itself. */
+  unsigned namespaces = plan->namespaces | SBX_NS_USER | SBX_NS_MOUNT;
+  if (for_monitor)
+    namespaces &= ~(unsigned) (SBX_NS_MOUNT | SBX_NS_PID);
   if (unshare (clone_flags (namespaces)) < 0)
     {
       int saved = errno;
@@ -71,6 +78,17 @@ sbx_stage_namespaces (const struct sbx_plan *plan, bool with_mount)
   write_id_maps (plan);
   if (plan->hostname != NULL && sethostname (plan->hostname, strlen (plan->hostname)) < 0)
     sbx_die_errno (errno, "set host name", plan->hostname);
+}
+
+pid_t
+sbx_fork_sandbox (const struct sbx_plan *plan)
+{
+  /* fork(), but born in a new pid namespace when the plan has one. */
+  unsigned long flags = SIGCHLD | ((plan->namespaces & SBX_NS_PID) ? CLONE_NEWPID : 0);
+  pid_t pid = (pid_t) syscall (SYS_clone, flags, NULL, NULL, NULL, 0);
+  if (pid < 0)
+    sbx_die_errno (errno, "create the sandbox process", NULL);
+  return pid;
 }
 
 void

@@ -8,12 +8,14 @@
 #include <signal.h>
 #include <stdnoreturn.h>
 
-/* namespaces.c: the user namespace and its id maps, then the others;
- * the mount namespace too WITH_MOUNT, else the sandbox's own process
- * makes it with sbx_stage_mount_namespace(), so that an outer monitor
- * keeps the host's file system view while the sandbox pivots away. */
-void sbx_stage_namespaces (const struct sbx_plan *plan, bool with_mount);
+/* namespaces.c: the user namespace and its id maps, then the others.
+ * FOR_MONITOR, the mount and pid namespaces are left to the sandbox
+ * process (sbx_fork_sandbox, then sbx_stage_mount_namespace), so that the
+ * outer monitor keeps the host's file system view and its own pid
+ * namespace while the sandbox pivots away. */
+void sbx_stage_namespaces (const struct sbx_plan *plan, bool for_monitor);
 void sbx_stage_mount_namespace (void);
+pid_t sbx_fork_sandbox (const struct sbx_plan *plan);
 
 /* network.c: bring up lo in a new network namespace. */
 void sbx_stage_network (const struct sbx_plan *plan);
