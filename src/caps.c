@@ -30,7 +30,12 @@ sbx_cap_from_name (const char *name)
   else
     snprintf (full, sizeof full, "%s", name);
   for (char *p = full; *p; p++)
-    *p = (char) tolower ((unsigned char) *p);
+    {
+      /* libcap stops at a comma or a blank and ignores the rest. */
+      if (!isalnum ((unsigned char) *p) && *p != '_')
+        return -1;
+      *p = (char) tolower ((unsigned char) *p);
+    }
   cap_value_t value;
   /* libcap also takes bare numbers; a capability is named here. */
   if (isdigit ((unsigned char) full[4]) || cap_from_name (full, &value) < 0)

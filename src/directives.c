@@ -238,6 +238,8 @@ desktop_dbus (struct sbx_parse *ctx, const struct sbx_option *opt)
       return;
     }
   add_bind (ctx, opt, SBX_FS_RO_BIND, socket, socket, false);
+  ctx->plan->dbus_socket_op = (long) ctx->plan->n_fs_ops - 1;
+  ctx->plan->dbus_address = own (ctx, sbx_xstrdup (address));
   autofree char *value = sbx_xasprintf ("unix:path=%s", socket);
   set_env (ctx, "DBUS_SESSION_BUS_ADDRESS", value);
 }

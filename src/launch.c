@@ -114,6 +114,7 @@ sbx_launch (const struct sbx_plan *plan)
   bool reports = plan->info_fd >= 0 || plan->json_status_fd >= 0;
   /* While the host's file system, and the filter cache in it, is ours. */
   create_host_folders (plan);
+  autoclose int proxy = sbx_stage_dbus_proxy (plan);
   struct sbx_seccomp_programs filters;
   sbx_seccomp_prepare (&plan->seccomp, &filters);
 
@@ -182,6 +183,8 @@ sbx_launch (const struct sbx_plan *plan)
     }
   int code = sbx_supervise (child, false, plan->new_session);
   sbx_report_exited (plan, code);
+  if (plan->dbus_proxy != NULL)
+    unlink (plan->dbus_proxy);
   free_filters (&filters);
   return code;
 }

@@ -251,7 +251,7 @@ do_file (struct sbx_root *root, const struct sbx_fs_op *op)
 }
 
 /* The data is staged in the new root tmpfs under a private name, bound on
- * DEST, and unlinked: nothing is written where DEST lives, which may be a
+ * DEST, then unlinked: nothing is written where DEST lives, which may be a
  * host directory bound read-write. */
 static void
 do_bind_data (struct sbx_root *root, const struct sbx_fs_op *op)
@@ -262,14 +262,15 @@ do_bind_data (struct sbx_root *root, const struct sbx_fs_op *op)
   autoclose int tree = sys_open_tree (root->base_fd, staged, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0)
     sbx_die_errno (errno, "bind data", op->dest);
-  if (unlinkat (root->base_fd, staged, 0) < 0)
-    sbx_die_errno (errno, "bind data", op->dest);
   unsigned attrs = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID;
   if (op->kind == SBX_FS_RO_BIND_DATA)
     attrs |= MOUNT_ATTR_RDONLY;
   set_attrs (tree, attrs, 0, "bind data", op->dest);
   autoclose int target = sbx_root_ensure (root->top_fd, op->dest, SBX_NODE_FILE, 0644);
   sbx_mount_attach (root, tree, target, op->dest);
+  /* Only now: the kernel will not attach a mount of an unlinked file. */
+  if (unlinkat (root->base_fd, staged, 0) < 0)
+    sbx_die_errno (errno, "bind data", op->dest);
 }
 
 static void

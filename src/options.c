@@ -623,7 +623,7 @@ static const struct sbx_option option_table[] = {
     SBX_SECT_SECURITY, handle_seccomp_rules, 0, SBX_OPT_LIST },
   { "seccomp.allowlist", 1, "LIST", "Allow-list mode: allow only these @groups, files of names, and system calls",
     SBX_SECT_SECURITY, handle_seccomp_allowlist, 0, SBX_OPT_LIST },
-  { "seccomp.errno", 1, "ERRNO", "The errno refused system calls return (default EPERM)", SBX_SECT_SECURITY,
+  { "seccomp.errno", 1, "ERRNO", "The errno of seccomp.block rules and allow-list refusals (default EPERM)", SBX_SECT_SECURITY,
     handle_seccomp_errno, 0, 0 },
   { "seccomp.kill", 0, NULL, "Kill the process on a refused system call instead", SBX_SECT_SECURITY,
     handle_seccomp_action, SBX_SC_KILL, 0 },

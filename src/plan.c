@@ -25,6 +25,7 @@ plan_init (struct sbx_plan *plan)
     .json_status_fd = -1,
   };
   sbx_seccomp_policy_init (&plan->seccomp);
+  plan->dbus_socket_op = -1;
   plan->inner_uid = plan->outer_uid;
   plan->inner_gid = plan->outer_gid;
 }
@@ -45,6 +46,7 @@ plan_free (struct sbx_plan *plan)
     free (plan->protected_paths[i]);
   free (plan->protected_paths);
   free (plan->host_mkdirs);
+  free (plan->dbus_proxy);
   free (plan->wrap);
   free (plan->unwrap);
   free (plan->dbus_talk);
@@ -154,6 +156,39 @@ build_envp (const struct sbx_plan *plan)
   return envp;
 }
 
+static bool
+on_path (const char *program)
+{
+  const char *path = getenv ("PATH");
+  autofree char *copy = sbx_xstrdup (path ? path : "/usr/local/bin:/usr/bin:/bin");
+  char *save = NULL;
+  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      autofree char *candidate = sbx_xasprintf ("%s/%s", dir, program);
+      if (access (candidate, X_OK) == 0)
+        return true;
+    }
+  return false;
+}
+
+/* dbus-session with dbus-talk names: when xdg-dbus-proxy is installed,
+ * the sandbox gets a filtering proxy's socket where the bus was. */
+static void
+plan_dbus_proxy (struct sbx_plan *plan)
+{
+  if (plan->dbus_socket_op < 0 || plan->n_dbus_talk == 0)
+    return;
+  const char *runtime = getenv ("XDG_RUNTIME_DIR");
+  if (!on_path ("xdg-dbus-proxy") || runtime == NULL || runtime[0] != '/')
+    {
+      sbx_warn ("dbus-talk: xdg-dbus-proxy %s; the whole session bus is shared",
+                runtime == NULL ? "needs XDG_RUNTIME_DIR" : "is not installed");
+      return;
+    }
+  plan->dbus_proxy = sbx_xasprintf ("%s/sbx/dbus-proxy-%d", runtime, (int) getpid ());
+  plan->fs_ops[plan->dbus_socket_op].source = plan->dbus_proxy;
+}
+
 void
 plan_finalize (struct sbx_plan *plan)
 {
@@ -169,10 +204,13 @@ plan_finalize (struct sbx_plan *plan)
   if (plan->info_fd >= 0 && plan->info_fd == plan->json_status_fd)
     sbx_die ("--info-fd and --json-status-fd: must be different file descriptors");
 
+  plan_dbus_proxy (plan);
   for (size_t i = 0; i < plan->n_fs_ops; i++)
     {
       const struct sbx_fs_op *op = &plan->fs_ops[i];
       struct stat st;
+      if (plan->dbus_proxy != NULL && op->source == plan->dbus_proxy)
+        continue;               /* the proxy makes it at launch */
       /* Sources are host paths, so they can be checked now, before anything
        * is created; the launch checks again and reports the same way. */
       if (is_bind (op->kind) && !op->optional && stat (op->source, &st) < 0)
@@ -218,7 +256,9 @@ plan_needs_monitor (const struct sbx_plan *plan)
    * sbx becomes the command itself: no fork, and the status is its own. */
   /* setsid() fails for a process-group leader, which sbx is when a shell
    * with job control starts it: a forked child is never one. */
-  return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0 || plan->new_session;
+  /* A D-Bus proxy lives as long as the monitor holds its pipe. */
+  return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0 || plan->new_session
+         || plan->dbus_proxy != NULL;
 }
 
 static void
@@ -276,8 +316,13 @@ plan_print (const struct sbx_plan *plan, FILE *out)
            plan->profile_rule ? plan->profile_rule : "--noprofile");
   for (size_t i = 0; i < plan->n_host_mkdirs; i++)
     fprintf (out, "host-mkdir: %s\n", plan->host_mkdirs[i]);
-  for (size_t i = 0; i < plan->n_dbus_talk; i++)
-    fprintf (out, "dbus-talk: %s (recorded; no filtering proxy yet)\n", plan->dbus_talk[i]);
+  if (plan->dbus_proxy != NULL)
+    {
+      fprintf (out, "dbus-proxy: xdg-dbus-proxy %s %s --filter", plan->dbus_address, plan->dbus_proxy);
+      for (size_t i = 0; i < plan->n_dbus_talk; i++)
+        fprintf (out, " --talk=%s", plan->dbus_talk[i]);
+      fputc ('\n', out);
+    }
   fputs ("namespaces:", out);
   for (size_t i = 0; i < sizeof ns_names / sizeof ns_names[0]; i++)
     if (plan->namespaces & ns_names[i].bit)

@@ -104,6 +104,9 @@ struct sbx_plan {
   bool list_wrapped;
   char **dbus_talk;             /* dbus-talk: names for a filtering proxy */
   size_t n_dbus_talk;
+  long dbus_socket_op;          /* index of dbus-session's bind, or -1 */
+  const char *dbus_address;     /* the host's session bus, for the proxy */
+  char *dbus_proxy;             /* the proxy's socket, when one runs */
   char **owned;                 /* strings the plan keeps alive (profile words) */
   size_t n_owned;
 };

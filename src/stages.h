@@ -8,6 +8,10 @@
 #include <signal.h>
 #include <stdnoreturn.h>
 
+/* dbusproxy.c: start xdg-dbus-proxy when the plan has one; returns the
+ * fd whose closing stops it (the caller keeps it open), or -1. */
+int sbx_stage_dbus_proxy (const struct sbx_plan *plan);
+
 /* namespaces.c: the user namespace and its id maps, then the others.
  * FOR_MONITOR, the mount and pid namespaces are left to the sandbox
  * process (sbx_fork_sandbox, then sbx_stage_mount_namespace), so that the

@@ -209,7 +209,8 @@ sbx_status "${BASE[@]}" --bind "$T_TMP/hostdir" "$T_TMP/hostdir" --bind-data 3 "
   sh -c "$PROBE append '$T_TMP/hostdir/copy' more; cat '$T_TMP/hostdir/copy'" 3<"$T_TMP/data"
 t_is "$T_OUT" "ok
 line one
-line twomore" "--bind-data under a --bind of a host dir works inside" "$T_ERR"
+line two
+more" "--bind-data under a --bind of a host dir works inside" "$T_ERR"
 [ ! -s "$T_TMP/hostdir/copy" ]; t_result $? "... and neither the data nor the write reach the host directory"
 
 # --- --remount-ro, --chmod ------------------------------------------------

@@ -85,7 +85,8 @@ printf 'int main (void) { return 0; }\n' > "$T_TMP/build/hello.c"
 printf 'hello: hello.c\n\tcc -o hello hello.c\n' > "$T_TMP/build/Makefile"
 if command -v make >/dev/null && command -v cc >/dev/null; then
   out=$("$SBX" --ro-bind / / --dev /dev --tmpfs /tmp --bind "$T_TMP/build" "$T_TMP/build" --chdir "$T_TMP/build" \
-        --seccomp allowlist --seccomp.allowlist @default-allow sh -c 'make -s && ./hello && echo built' 2>&1)
+        --unsetenv MAKEFLAGS --unsetenv MFLAGS --unsetenv MAKELEVEL \
+        --seccomp allowlist --seccomp.allowlist @default-allow sh -c 'make -s --no-print-directory && ./hello && echo built' 2>&1)
   t_is "$out" built "allow-list @default-allow runs make, cc and sh"
 else
   t_skip "make or cc missing"
