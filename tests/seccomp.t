@@ -32,6 +32,23 @@ tioclinux EPERM ENOTTY
 personality-rie EPERM ok
 bpf EPERM EINVAL
 LIST
+# Every entry of the default deny-list, by number with harmless zero
+# arguments. Many fail outside too (no privilege), so the proof that the
+# filter refuses them is --seccomp.kill: only a filter kills with SIGSYS.
+for call in add_key keyctl request_key init_module finit_module delete_module kexec_load \
+            kexec_file_load reboot swapon swapoff acct settimeofday clock_settime clock_adjtime \
+            adjtimex mount umount2 pivot_root chroot fsopen fsconfig fsmount fspick move_mount \
+            open_tree mount_setattr setns unshare ptrace process_vm_readv process_vm_writev kcmp \
+            perf_event_open bpf userfaultfd lookup_dcookie quotactl nfsservctl uselib vhangup iopl \
+            ioperm open_by_handle_at name_to_handle_at; do
+  "$SYSPROBE" raw "$call" >/dev/null 2>&1; outside=$?
+  (inside --seccomp.kill "$SYSPROBE" raw "$call" >/dev/null 2>&1) 2>/dev/null; killed=$?
+  [ "$outside" -eq 0 ] && [ "$killed" -eq 159 ]
+  t_result $? "deny-list $call: the filter refuses it inside (SIGSYS under seccomp.kill), not outside" \
+    "outside exit $outside, inside with seccomp.kill exit $killed"
+  t_is "$(inside "$SYSPROBE" raw "$call")" EPERM "deny-list $call: inside it fails with EPERM"
+done
+t_is "$(inside "$SYSPROBE" raw clone3)" ENOSYS "deny-list clone3: ENOSYS, so that libc falls back to clone"
 t_is "$(inside "$SYSPROBE" personality-query)" ok "personality's query value stays allowed"
 t_is "$(inside "$SYSPROBE" fork)" ok "a plain fork (clone without namespace flags) works"
 t_is "$(inside unshare -U true 2>&1; echo "rc=$?")" "unshare: unshare failed: Operation not permitted
