@@ -85,6 +85,29 @@ t_snapshot () {  # t_snapshot DIR: print a stable listing of DIR
   (cd "$1" && find . -printf '%p %y %m %s\n' 2>/dev/null | LC_ALL=C sort)
 }
 
+# t_fake_home: for tests that run profiles. Profiles mount a private /tmp,
+# which would hide a scratch tree under /tmp, so $T_TMP moves to /var/tmp;
+# HOME and the XDG folders go under it, and nothing of the caller's desktop
+# or SBX_NAME switches leaks in.
+t_fake_home () {
+  case $T_TMP in
+    /tmp | /tmp/*)
+      rmdir "$T_TMP"
+      T_TMP=$(mktemp -d /var/tmp/sbx-test.XXXXXX 2>/dev/null || mktemp -d "$PWD/sbx-test.XXXXXX") || exit 1 ;;
+  esac
+  TOP_SRCDIR=$(cd "$TOP_SRCDIR" && pwd)
+  : "${SBX_PROFILES_DATADIR:=$TOP_SRCDIR/profiles}"
+  export SBX_PROFILES_DATADIR
+  export HOME=$T_TMP/home XDG_CONFIG_HOME=$T_TMP/home/.config XDG_CACHE_HOME=$T_TMP/home/.cache
+  unset XDG_DATA_HOME XDG_RUNTIME_DIR DISPLAY WAYLAND_DISPLAY XAUTHORITY DBUS_SESSION_BUS_ADDRESS
+  local v
+  for v in $(env | sed -n 's/^\(SBX_[A-Za-z0-9_]*\)=.*/\1/p'); do
+    [ "$v" = SBX_PROFILES_DATADIR ] || unset "$v"
+  done
+  USER=$(id -un)
+  export USER
+}
+
 if [ "$(id -u)" -eq 0 ]; then
   echo "# warning: running as root; sbx's product path is the unprivileged one" >&2
 fi

@@ -4,20 +4,7 @@
 # --wrap-dir, and the refusals.
 . "$TOP_SRCDIR/tests/lib.sh"
 
-# The profiles mount a private /tmp: keep the fake home out of /tmp.
-case $T_TMP in
-  /tmp | /tmp/*)
-    rmdir "$T_TMP"
-    T_TMP=$(mktemp -d /var/tmp/sbx-test.XXXXXX 2>/dev/null || mktemp -d "$PWD/sbx-test.XXXXXX") || exit 1 ;;
-esac
-TOP_SRCDIR=$(cd "$TOP_SRCDIR" && pwd)
-: "${SBX_PROFILES_DATADIR:=$TOP_SRCDIR/profiles}"
-export SBX_PROFILES_DATADIR
-export HOME=$T_TMP/home XDG_CONFIG_HOME=$T_TMP/home/.config XDG_CACHE_HOME=$T_TMP/home/.cache
-unset XDG_DATA_HOME XDG_RUNTIME_DIR DISPLAY WAYLAND_DISPLAY XAUTHORITY DBUS_SESSION_BUS_ADDRESS
-for v in $(env | sed -n 's/^\(SBX_[A-Za-z0-9_]*\)=.*/\1/p'); do
-  [ "$v" = SBX_PROFILES_DATADIR ] || unset "$v"
-done
+t_fake_home
 UPROF=$XDG_CONFIG_HOME/sbx/profiles
 BIN=$T_TMP/bin          # the wrapper folder
 REAL=$T_TMP/real        # real programs of the test's own
