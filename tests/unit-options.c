@@ -58,59 +58,18 @@ count_words (const char *s)
 
 /* --- bad input: run the parser in a child, collect status and output --- */
 
-struct outcome {
-  int status;                   /* exit code, or -1 if it did not exit */
-  char out[4096];
-  char err[4096];
-};
-
 static void
-read_all (int fd, char *buf, size_t len)
+parse_only (char **argv)
 {
-  size_t n = 0;
-  for (;;)
-    {
-      ssize_t r = read (fd, buf + n, len - 1 - n);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        break;
-      n += (size_t) r;
-      if (n == len - 1)
-        break;
-    }
-  buf[n] = '\0';
+  struct sbx_plan plan;
+  plan_init (&plan);
+  sbx_parse_command_line (&plan, count_args (argv), argv);
 }
 
 static void
-run_parse_child (char **argv, struct outcome *o)
+run_parse_child (char **argv, struct tap_outcome *o)
 {
-  int out[2], err[2];
-  fflush (stdout);
-  if (pipe (out) < 0 || pipe (err) < 0)
-    abort ();
-  pid_t pid = fork ();
-  if (pid < 0)
-    abort ();
-  if (pid == 0)
-    {
-      dup2 (out[1], STDOUT_FILENO);
-      dup2 (err[1], STDERR_FILENO);
-      close (out[0]), close (out[1]), close (err[0]), close (err[1]);
-      struct sbx_plan plan;
-      plan_init (&plan);
-      sbx_parse_command_line (&plan, count_args (argv), argv);
-      _exit (0);            /* parsing accepted it */
-    }
-  close (out[1]), close (err[1]);
-  /* The messages are one short line each: they fit in the pipe buffer. */
-  int status;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  read_all (out[0], o->out, sizeof o->out);
-  read_all (err[0], o->err, sizeof o->err);
-  close (out[0]), close (err[0]);
-  o->status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  tap_in_child (parse_only, argv, o);
 }
 
 /* The text on one TAP line: newlines shown as \n. */
@@ -142,7 +101,7 @@ one_sbx_line (const char *err)
 static void
 check_bad (const char *what, const char *want, char **argv)
 {
-  struct outcome o;
+  struct tap_outcome o;
   run_parse_child (argv, &o);
   ok (o.status == 125, "%s: exits 125 (got %d)", what, o.status);
   ok (one_sbx_line (o.err), "%s: exactly one 'sbx: ' line on stderr (got '%s')", what, shown (o.err));
@@ -153,7 +112,7 @@ check_bad (const char *what, const char *want, char **argv)
 static void
 check_good (const char *what, char **argv)
 {
-  struct outcome o;
+  struct tap_outcome o;
   run_parse_child (argv, &o);
   ok (o.status == 0 && o.err[0] == '\0', "%s: accepted (status %d, stderr '%s')", what, o.status, shown (o.err));
 }

@@ -59,65 +59,25 @@ shown (const char *text)
 
 /* --- finalize in a child: the status and what it printed -------------- */
 
-struct outcome {
-  int status;
-  char out[4096];
-  char err[4096];
-};
-
 static void
-read_all (int fd, char *buf, size_t len)
+parse_and_finalize (char **argv)
 {
-  size_t n = 0;
-  for (;;)
-    {
-      ssize_t r = read (fd, buf + n, len - 1 - n);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        break;
-      n += (size_t) r;
-      if (n == len - 1)
-        break;
-    }
-  buf[n] = '\0';
+  struct sbx_plan plan;
+  plan_init (&plan);
+  sbx_parse_command_line (&plan, count_args (argv), argv);
+  plan_finalize (&plan);
 }
 
 static void
-finalize_in_child (char **argv, struct outcome *o)
+finalize_in_child (char **argv, struct tap_outcome *o)
 {
-  int out[2], err[2];
-  fflush (stdout);
-  if (pipe (out) < 0 || pipe (err) < 0)
-    abort ();
-  pid_t pid = fork ();
-  if (pid < 0)
-    abort ();
-  if (pid == 0)
-    {
-      dup2 (out[1], STDOUT_FILENO);
-      dup2 (err[1], STDERR_FILENO);
-      close (out[0]), close (out[1]), close (err[0]), close (err[1]);
-      struct sbx_plan plan;
-      plan_init (&plan);
-      sbx_parse_command_line (&plan, count_args (argv), argv);
-      plan_finalize (&plan);
-      _exit (0);
-    }
-  close (out[1]), close (err[1]);
-  int status;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  read_all (out[0], o->out, sizeof o->out);
-  read_all (err[0], o->err, sizeof o->err);
-  close (out[0]), close (err[0]);
-  o->status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  tap_in_child (parse_and_finalize, argv, o);
 }
 
 static void
 check_rejected (const char *what, const char *want, char **argv)
 {
-  struct outcome o;
+  struct tap_outcome o;
   finalize_in_child (argv, &o);
   const char *nl = strchr (o.err, '\n');
   ok (o.status == 125, "%s: rejected with 125 (got %d)", what, o.status);
@@ -130,7 +90,7 @@ check_rejected (const char *what, const char *want, char **argv)
 static void
 check_accepted (const char *what, char **argv)
 {
-  struct outcome o;
+  struct tap_outcome o;
   finalize_in_child (argv, &o);
   ok (o.status == 0 && o.err[0] == '\0', "%s: accepted (status %d, stderr '%s')", what, o.status,
       shown (o.err));
