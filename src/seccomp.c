@@ -2,13 +2,11 @@
  * system (and the cache in it) is still reachable, and loaded last, right
  * before exec, after no_new_privs.
  *
- * Two filters of ours are stacked:
- *  - the policy, compiled by libseccomp (binary-tree optimized), or read
- *    from the cache when an identical policy was compiled before;
- *  - a small hand-written filter for the two argument checks that
- *    libseccomp cannot say in one rule on one argument: ioctl may not be
- *    TIOCSTI or TIOCLINUX, personality may only take harmless values.
- * Then the programs given with --seccomp FD and --add-seccomp-fd. */
+ * sbx's own filter is one program, loaded with one seccomp() call: a
+ * hand-written prefix for the ioctl and personality argument checks, then
+ * the policy compiled by libseccomp (binary-tree optimized). The whole
+ * program is cached, so an identical policy is compiled once. Then the
+ * programs given with --seccomp FD and --add-seccomp-fd. */
 #include "seccomp.h"
 
 #include "bpfcache.h"
@@ -264,7 +262,15 @@ compile_policy (const struct sbx_seccomp_policy *policy)
   return bpf;
 }
 
-/* --- the argument-hardening filter ---------------------------------- */
+/* --- the argument-hardening prefix ------------------------------------ */
+
+/* libseccomp cannot say these two checks: a rule cannot compare one
+ * argument against several values, and a conditional rule cannot refine
+ * an unconditional one (an allow-list's plain "ioctl"). So they are a
+ * hand-written prefix of the same program: a refused call returns EPERM
+ * here, every other call falls through to the policy's own code. One
+ * program means one seccomp() load, whose fixed cost dominates a warm
+ * launch. */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ARG_LOW(n) (offsetof (struct seccomp_data, args) + 8 * (n))
@@ -274,18 +280,37 @@ compile_policy (const struct sbx_seccomp_policy *policy)
 
 struct abi { uint32_t arch, ioctl_nr, personality_nr; };
 
-static const struct abi hardened_abis[] = {
-#if defined(__x86_64__)
-  { AUDIT_ARCH_X86_64, 16, 135 },
-  { AUDIT_ARCH_X86_64, 0x40000000 | 514, 0x40000000 | 135 },  /* x32 */
-  { AUDIT_ARCH_I386, 54, 136 },
-#elif defined(__aarch64__)
-  { AUDIT_ARCH_AARCH64, __NR_ioctl, __NR_personality },
-#endif
-};
+/* The ABIs the policy lets through: the native one, and on x86-64 the x32
+ * and i386 ones (refused later by the policy when block-secondary is on,
+ * checked here anyway). The numbers come from libseccomp, so every
+ * architecture it knows is covered. */
+static size_t
+hardened_abis (struct abi abis[3])
+{
+  uint32_t native = seccomp_arch_native ();
+  uint32_t tokens[3] = { native };
+  size_t n_tokens = 1, n = 0;
+  if (native == SCMP_ARCH_X86_64)
+    {
+      tokens[n_tokens++] = SCMP_ARCH_X32;
+      tokens[n_tokens++] = SCMP_ARCH_X86;
+    }
+  for (size_t i = 0; i < n_tokens; i++)
+    {
+      int ioctl_nr = seccomp_syscall_resolve_name_arch (tokens[i], "ioctl");
+      int personality_nr = seccomp_syscall_resolve_name_arch (tokens[i], "personality");
+      if (ioctl_nr < 0 || personality_nr < 0)
+        continue;
+      /* x32 shares x86-64's audit arch and tells itself apart by a bit
+       * in the system call number, which libseccomp includes. */
+      abis[n++] = (struct abi) { tokens[i] == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : tokens[i],
+                                 (uint32_t) ioctl_nr, (uint32_t) personality_nr };
+    }
+  return n;
+}
 
 /* Jump targets are resolved once the layout is known. */
-enum { TO_NEXT = 0, TO_ALLOW = 1, TO_DENY, TO_IOCTL, TO_PERSONALITY };
+enum { TO_NEXT = 0, TO_POLICY = 1, TO_DENY, TO_IOCTL, TO_PERSONALITY, TO_PAST_ABI };
 
 struct emitter {
   struct sock_filter insns[64];
@@ -302,43 +327,43 @@ emit (struct emitter *e, uint16_t code, uint32_t k, unsigned char jt_to, unsigne
   e->n++;
 }
 
+/* POLICY with the hardening checks put in front of it. */
 static struct sbx_bpf
-hardening_filter (void)
+harden (struct sbx_bpf policy)
 {
   struct emitter e = { .n = 0 };
-  size_t n_abis = sizeof hardened_abis / sizeof hardened_abis[0];
+  struct abi abis[3];
+  size_t n_abis = hardened_abis (abis);
   for (size_t i = 0; i < n_abis; i++)
     {
       emit (&e, BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, arch), 0, 0);
-      emit (&e, BPF_JMP | BPF_JEQ | BPF_K, hardened_abis[i].arch, TO_NEXT, TO_NEXT);
-      unsigned arch_check = e.n - 1;
+      emit (&e, BPF_JMP | BPF_JEQ | BPF_K, abis[i].arch, TO_NEXT, TO_PAST_ABI);
       emit (&e, BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr), 0, 0);
-      emit (&e, BPF_JMP | BPF_JEQ | BPF_K, hardened_abis[i].ioctl_nr, TO_IOCTL, TO_NEXT);
-      emit (&e, BPF_JMP | BPF_JEQ | BPF_K, hardened_abis[i].personality_nr, TO_PERSONALITY, TO_NEXT);
-      /* A mismatched arch skips the nr checks: patched below. */
-      e.jf_to[arch_check] = 255;
+      emit (&e, BPF_JMP | BPF_JEQ | BPF_K, abis[i].ioctl_nr, TO_IOCTL, TO_NEXT);
+      emit (&e, BPF_JMP | BPF_JEQ | BPF_K, abis[i].personality_nr, TO_PERSONALITY, TO_NEXT);
     }
-  emit (&e, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+  emit (&e, BPF_JMP | BPF_JA, 0, 0, 0);
+  unsigned to_policy = e.n - 1;
   unsigned ioctl_at = e.n;
   emit (&e, BPF_LD | BPF_W | BPF_ABS, (uint32_t) ARG_LOW (1), 0, 0);
   emit (&e, BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, TO_DENY, TO_NEXT);
-  emit (&e, BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, TO_DENY, TO_ALLOW);
+  emit (&e, BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, TO_DENY, TO_POLICY);
   unsigned personality_at = e.n;
   emit (&e, BPF_LD | BPF_W | BPF_ABS, (uint32_t) ARG_LOW (0), 0, 0);
   static const uint32_t harmless[] = { 0x0 /* PER_LINUX */, 0x8 /* PER_LINUX32 */,
                                        0x20000 /* UNAME26 */, 0x20008, 0xffffffff /* query */ };
   for (size_t i = 0; i < sizeof harmless / sizeof harmless[0]; i++)
-    emit (&e, BPF_JMP | BPF_JEQ | BPF_K, harmless[i], TO_ALLOW, TO_NEXT);
+    emit (&e, BPF_JMP | BPF_JEQ | BPF_K, harmless[i], TO_POLICY, TO_NEXT);
   emit (&e, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
   unsigned deny = e.n - 1;
-  /* BPF only jumps forward: the argument checks allow down here. */
-  emit (&e, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-  unsigned allow = e.n - 1;
+  unsigned policy_at = e.n;     /* the policy's first instruction */
 
-  /* Resolve the symbolic targets into relative offsets. */
+  /* Resolve the symbolic targets into relative offsets; the prefix is far
+   * shorter than the 255 a conditional jump can span. */
+  e.insns[to_policy].k = policy_at - to_policy - 1;
   for (unsigned i = 0; i < e.n; i++)
     {
-      if (BPF_CLASS (e.insns[i].code) != BPF_JMP)
+      if (BPF_CLASS (e.insns[i].code) != BPF_JMP || BPF_OP (e.insns[i].code) == BPF_JA)
         continue;
       unsigned char *targets[2] = { &e.jt_to[i], &e.jf_to[i] };
       uint8_t *fields[2] = { &e.insns[i].jt, &e.insns[i].jf };
@@ -347,18 +372,22 @@ hardening_filter (void)
           unsigned dest;
           switch (*targets[t])
             {
-            case TO_ALLOW: dest = allow; break;
+            case TO_POLICY: dest = policy_at; break;
             case TO_DENY: dest = deny; break;
             case TO_IOCTL: dest = ioctl_at; break;
             case TO_PERSONALITY: dest = personality_at; break;
-            case 255: dest = i + 4; break;      /* past this ABI's nr checks */
+            case TO_PAST_ABI: dest = i + 4; break;      /* past this ABI's nr checks */
             default: dest = i + 1; break;
             }
           *fields[t] = (uint8_t) (dest - i - 1);
         }
     }
-  struct sbx_bpf bpf = { .len = e.n, .insns = sbx_xcalloc (e.n, sizeof (struct sock_filter)) };
+  if (e.n + policy.len > BPF_MAXINSNS)
+    sbx_die ("seccomp: the policy compiles to more than %d instructions", BPF_MAXINSNS);
+  struct sbx_bpf bpf = { .len = e.n + policy.len, .insns = sbx_xcalloc (e.n + policy.len, sizeof (struct sock_filter)) };
   memcpy (bpf.insns, e.insns, e.n * sizeof (struct sock_filter));
+  memcpy (bpf.insns + e.n, policy.insns, policy.len * sizeof (struct sock_filter));
+  free (policy.insns);
   return bpf;
 }
 
@@ -412,12 +441,13 @@ policy_key (const struct sbx_seccomp_policy *policy)
     sbx_die_errno (errno, "seccomp", "cache key");
   /* libseccomp's output depends on its version and on what the kernel
    * supports; the kernel release stands for the latter without the nine
-   * probing system calls seccomp_api_get() makes. */
+   * probing system calls seccomp_api_get() makes. v2: the cached program
+   * carries the hardening prefix. */
   const struct scmp_version *v = seccomp_version ();
   struct utsname uts;
   if (uname (&uts) < 0)
     sbx_die_errno (errno, "seccomp", "cache key");
-  fprintf (out, "sbx seccomp cache v1\nlibseccomp %u.%u.%u kernel %s arch %u\n",
+  fprintf (out, "sbx seccomp cache v2\nlibseccomp %u.%u.%u kernel %s arch %u\n",
            v->major, v->minor, v->micro, uts.release, seccomp_arch_native ());
   sbx_seccomp_policy_print (&keyed, out);
   fclose (out);
@@ -428,18 +458,17 @@ void
 sbx_seccomp_prepare (const struct sbx_seccomp_policy *policy, struct sbx_seccomp_programs *out)
 {
   *out = (struct sbx_seccomp_programs) { .mdwe = policy->mdwe && policy->mode != SBX_SECCOMP_NONE };
-  size_t max = 2 + policy->n_bpf_fds;
+  size_t max = 1 + policy->n_bpf_fds;
   out->progs = sbx_xcalloc (max, sizeof *out->progs);
   if (policy->mode != SBX_SECCOMP_NONE)
     {
       autofree char *key = policy_key (policy);
       if (!sbx_bpfcache_load (key, &out->progs[out->n]))
         {
-          out->progs[out->n] = compile_policy (policy);
+          out->progs[out->n] = harden (compile_policy (policy));
           sbx_bpfcache_store (key, &out->progs[out->n]);
         }
       out->n++;
-      out->progs[out->n++] = hardening_filter ();
     }
   for (size_t i = 0; i < policy->n_bpf_fds; i++)
     out->progs[out->n++] = read_bpf_fd (policy->bpf_fds[i]);
@@ -464,7 +493,7 @@ sbx_seccomp_export (const struct sbx_seccomp_policy *policy, int fd)
 {
   if (policy->mode == SBX_SECCOMP_NONE)
     sbx_die ("--seccomp-export: the policy is 'none': there is no filter to export");
-  struct sbx_bpf bpf = compile_policy (policy);
+  struct sbx_bpf bpf = harden (compile_policy (policy));
   if (sbx_write_all (fd, bpf.insns, bpf.len * sizeof (struct sock_filter)) < 0)
     sbx_die_errno (errno, "export seccomp filter", NULL);
   free (bpf.insns);

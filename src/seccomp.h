@@ -20,8 +20,8 @@ struct sbx_seccomp_programs {
   bool mdwe;
 };
 
-/* Compile the policy (or read it from the cache), add the hardening
- * filter, and read the programs handed over by file descriptor. */
+/* Compile the policy with the hardening checks (or read it from the
+ * cache), and read the programs handed over by file descriptor. */
 void sbx_seccomp_prepare (const struct sbx_seccomp_policy *policy, struct sbx_seccomp_programs *out);
 
 /* The last stage before exec: load every prepared filter. */
