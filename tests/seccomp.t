@@ -138,6 +138,11 @@ out=$("$SBX" --ro-bind / / --bind "$T_TMP" "$T_TMP" "$SYSPROBE" keyctl)
 t_is "$out" EPERM "a sandbox with the cache folder in view still runs"
 out=$("$SBX" --ro-bind / / --bind "$T_TMP" "$T_TMP" sh -c "touch '$XDG_CACHE_HOME/sbx/seccomp/x' 2>&1; echo \$?")
 t_like "$out" 'Read-only file system' "the cache folder is read-only inside a sandbox that shows it"
+mounts_at () { awk -v p="$1" '$5 == p' /proc/self/mountinfo | wc -l; }
+t_is "$("$SBX" --ro-bind / / --bind "$T_TMP" "$T_TMP" bash -c "$(declare -f mounts_at); mounts_at '$XDG_CACHE_HOME/sbx/seccomp'")" 1 \
+  "the read-only protection is a mount of its own on the cache folder"
+t_is "$("$SBX" --ro-bind / / --tmpfs "$T_TMP" bash -c "$(declare -f mounts_at); mounts_at '$XDG_CACHE_HOME/sbx/seccomp'")" 0 \
+  "no protection mount in a sandbox that does not show the cache folder"
 
 # Export and fd-loaded programs.
 "$SBX" --seccomp-export "$T_TMP/filter.bpf"; rc=$?
