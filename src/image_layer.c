@@ -41,8 +41,11 @@ extern char **environ;
 #define STAMP "complete"
 #define TREE "rootfs"
 
+struct stream;
+
 struct unpack {
   const struct image_layer *layer;
+  struct stream *stream;        /* set while the blob is being read */
   int layers_fd;
   char *tmp_name;               /* the temporary folder, in layers_fd */
   pid_t gzip;                   /* the decompressor, or 0 */
@@ -85,8 +88,12 @@ remove_tree (int parent, const char *name)
   return ret;
 }
 
+static bool blob_digest_differs (struct stream *s, char hex[65]);
+
 /* Every failure while a layer is being unpacked ends here: the partial
- * layer goes, then sbx exits with its one-line error. */
+ * layer goes, then sbx exits with its one-line error. A damaged blob
+ * shows up as whatever the tar or gzip reader trips over first; the
+ * digest is the real story, so it is checked and named instead. */
 static noreturn void __attribute__ ((format (printf, 2, 3)))
 fail (struct unpack *u, const char *fmt, ...)
 {
@@ -94,14 +101,20 @@ fail (struct unpack *u, const char *fmt, ...)
     {
       kill (u->gzip, SIGKILL);
       waitpid (u->gzip, NULL, 0);
+      u->gzip = 0;
     }
-  if (u->tmp_name != NULL)
-    remove_tree (u->layers_fd, u->tmp_name);
   char reason[512];
   va_list ap;
   va_start (ap, fmt);
   vsnprintf (reason, sizeof reason, fmt, ap);
   va_end (ap);
+  struct stream *s = u->stream;
+  char hex[65];
+  u->stream = NULL;             /* blob_digest_differs may fail too */
+  if (s != NULL && blob_digest_differs (s, hex))
+    snprintf (reason, sizeof reason, "digest mismatch: the blob is sha256:%s", hex);
+  if (u->tmp_name != NULL)
+    remove_tree (u->layers_fd, u->tmp_name);
   sbx_die ("unpack image layer: sha256:%s: %s", u->layer->key_hex, reason);
 }
 
@@ -109,6 +122,7 @@ fail (struct unpack *u, const char *fmt, ...)
 
 struct stream {
   struct unpack *u;
+  bool gzip;
   int fd;                       /* the blob */
   uint64_t off, left;
   struct sbx_sha256 blob_sha, tar_sha;
@@ -134,13 +148,34 @@ refill (struct stream *s)
   s->in_pos = 0, s->in_len = (size_t) n;
 }
 
+/* At the end of gzip's output: it must have read all of the blob and
+ * exited 0. */
+static void
+stop_gzip (struct stream *s)
+{
+  if (s->from_gzip < 0)
+    return;
+  close (s->from_gzip);
+  if (s->to_gzip >= 0)
+    close (s->to_gzip);
+  s->from_gzip = s->to_gzip = -1;
+  int status;
+  while (waitpid (s->u->gzip, &status, 0) < 0 && errno == EINTR)
+    ;
+  s->u->gzip = 0;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
+    fail (s->u, "cannot run gzip to decompress it");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || s->left > 0 || s->in_pos < s->in_len)
+    fail (s->u, "corrupt gzip data");
+}
+
 /* The tar reader pulls; for a compressed blob this pumps the blob into
  * gzip and its output out, never blocking on one while the other waits. */
 static size_t
 stream_read (void *cookie, void *buf, size_t len)
 {
   struct stream *s = cookie;
-  if (s->from_gzip < 0)
+  if (!s->gzip)
     {
       if (s->in_pos == s->in_len)
         {
@@ -156,6 +191,8 @@ stream_read (void *cookie, void *buf, size_t len)
     }
   for (;;)
     {
+      if (s->from_gzip < 0)
+        return 0;
       if (s->to_gzip >= 0 && s->in_pos == s->in_len)
         {
           if (s->left > 0)
@@ -193,6 +230,8 @@ stream_read (void *cookie, void *buf, size_t len)
             continue;
           if (n < 0)
             fail (s->u, "read from gzip: %s", strerror (errno));
+          if (n == 0)
+            stop_gzip (s);
           sbx_sha256_update (&s->tar_sha, buf, (size_t) n);
           return (size_t) n;
         }
@@ -227,6 +266,30 @@ start_gzip (struct stream *s)
   s->from_gzip = out[0];
 }
 
+/* Hashes what is left of the blob, straight from the file, and compares
+ * with the digest it should have (if it has one). */
+static bool
+blob_digest_differs (struct stream *s, char hex[65])
+{
+  const char *want = s->u->layer->blob_hex;
+  if (want == NULL)
+    return false;
+  char buf[65536];
+  while (s->left > 0)
+    {
+      size_t n = s->left < sizeof buf ? (size_t) s->left : sizeof buf;
+      ssize_t r = pread (s->fd, buf, n, (off_t) s->off);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        return false;           /* unreadable: the first error stands */
+      sbx_sha256_update (&s->blob_sha, buf, (size_t) r);
+      s->off += (uint64_t) r, s->left -= (uint64_t) r;
+    }
+  sbx_sha256_final_hex (&s->blob_sha, hex);
+  return strcmp (hex, want) != 0;
+}
+
 /* After the tar's end: read the rest (padding), reap gzip, compare. */
 static void
 finish_stream (struct stream *s)
@@ -234,26 +297,11 @@ finish_stream (struct stream *s)
   char buf[65536];
   while (stream_read (s, buf, sizeof buf) > 0)
     ;
-  if (s->from_gzip >= 0)
-    {
-      close (s->from_gzip);
-      if (s->to_gzip >= 0)
-        close (s->to_gzip);
-      s->from_gzip = s->to_gzip = -1;
-      int status;
-      while (waitpid (s->u->gzip, &status, 0) < 0 && errno == EINTR)
-        ;
-      s->u->gzip = 0;
-      if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
-        fail (s->u, "cannot run gzip to decompress it");
-      if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || s->left > 0)
-        fail (s->u, "corrupt gzip data");
-    }
   char hex[65];
   const struct image_layer *l = s->u->layer;
-  sbx_sha256_final_hex (&s->blob_sha, hex);
-  if (l->blob_hex != NULL && strcmp (hex, l->blob_hex) != 0)
+  if (blob_digest_differs (s, hex))
     fail (s->u, "digest mismatch: the blob is sha256:%s", hex);
+  s->u->stream = NULL;
   sbx_sha256_final_hex (&s->tar_sha, hex);
   if (l->diff_id_hex != NULL && strcmp (hex, l->diff_id_hex) != 0)
     fail (s->u, "diff_id mismatch: the uncompressed layer is sha256:%s", hex);
@@ -519,8 +567,12 @@ image_layer_unpack (int layers_fd, const char *layers_dir, const struct image_la
   };
   sbx_sha256_init (&s.blob_sha);
   sbx_sha256_init (&s.tar_sha);
+  u.stream = &s;
   if (layer->compression == IMAGE_GZIP)
-    start_gzip (&s);
+    {
+      s.gzip = true;
+      start_gzip (&s);
+    }
 
   struct sbx_tar tar;
   sbx_tar_init (&tar, stream_read, &s);
