@@ -67,6 +67,44 @@ t_is "$(printf '%s\n' "$T_OUT" | sed -n 's/^workdir: //p')" "/work" "config: Wor
 t_is "$(printf '%s\n' "$T_OUT" | sed -n 's/^user: //p')" "1000:1000" "config: User"
 no_partial "$C"; t_result $? "the cache holds complete layers only"
 
+# --- what the overlay backends make of the layers ------------------------------
+
+# merged BACKEND: the union of the two layers, as a sorted listing, mounted
+# in a user namespace by kernel overlayfs (userxattr) or fuse-overlayfs.
+merged () {
+  local m=$T_TMP/merged-$1
+  mkdir -p "$m"
+  case $1 in
+    kernel) unshare -Urm sh -c 'mount -t overlay overlay -o "userxattr,lowerdir=$2:$3" "$1" && cd "$1" && find . | LC_ALL=C sort' \
+              sh "$m" "$L1" "$L0" 2>&1 ;;
+    fuse) unshare -Urm sh -c 'fuse-overlayfs -o "lowerdir=$2:$3" "$1" 2>/dev/null && (cd "$1" && find . | LC_ALL=C sort); fusermount3 -u "$1"' \
+            sh "$m" "$L1" "$L0" 2>&1 ;;
+  esac
+}
+EXPECTED_MERGED='.
+./bin
+./bin/tool
+./etc
+./etc/added
+./etc/hello
+./etc/hello-hard
+./fifo
+./link
+./opq
+./opq/new'
+if ! command -v unshare >/dev/null || ! unshare -Urm true 2>/dev/null; then
+  t_skip "no unprivileged user namespaces (unshare -Urm)"
+else
+  t_is "$(merged kernel)" "$EXPECTED_MERGED" "kernel overlayfs (userxattr) over the layers: whiteout hides etc/gone, opq is opaque"
+fi
+if ! command -v fuse-overlayfs >/dev/null || ! command -v fusermount3 >/dev/null; then
+  t_skip "fuse-overlayfs is not installed"
+elif [ ! -w /dev/fuse ]; then
+  t_skip "/dev/fuse is not usable"
+else
+  t_is "$(merged fuse)" "$EXPECTED_MERGED" "fuse-overlayfs over the layers: the same view"
+fi
+
 # --- the cache is reused --------------------------------------------------------
 
 before=$(stat -c '%i %Y' "$L0" "$L1" "$L0/etc/hello" "$(dirname "$L1")/complete")
