@@ -30,16 +30,22 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 
 extern char **environ;
 
 #define STAMP "complete"
 #define TREE "rootfs"
+#define TMP_PREFIX ".tmp-"
+/* A temporary folder nobody holds a lock on and this old was left by an
+ * sbx that was killed while unpacking. */
+#define STALE_SECONDS 60
 
 struct stream;
 
@@ -532,6 +538,35 @@ extract_entry (struct unpack *u, struct sbx_tar *tar, int root, const struct sbx
 
 /* --- the cache ------------------------------------------------------ */
 
+/* An sbx unpacking a layer holds a flock on its temporary folder; one
+ * that was killed leaves its folder unlocked, and the next unpack removes
+ * it. The age check covers the moment between mkdtemp and flock. */
+static void
+sweep_stale (int layers_fd)
+{
+  int fd = openat (layers_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd < 0 ? NULL : fdopendir (fd);
+  if (d == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strncmp (de->d_name, TMP_PREFIX, strlen (TMP_PREFIX)) != 0)
+        continue;
+      autoclose int tfd = openat (layers_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (tfd < 0 || fstat (tfd, &st) < 0 || time (NULL) - st.st_mtime < STALE_SECONDS)
+        continue;
+      if (flock (tfd, LOCK_EX | LOCK_NB) == 0)
+        remove_tree (layers_fd, de->d_name);
+    }
+  closedir (d);
+}
+
 static bool
 is_complete (int layers_fd, const char *key)
 {
@@ -547,15 +582,16 @@ image_layer_unpack (int layers_fd, const char *layers_dir, const struct image_la
   if (is_complete (layers_fd, layer->key_hex))
     return tree;
 
+  sweep_stale (layers_fd);
   struct unpack u = { .layer = layer, .layers_fd = layers_fd };
-  autofree char *tmp_path = sbx_xasprintf ("%s/.tmp-%s-XXXXXX", layers_dir, layer->key_hex);
+  autofree char *tmp_path = sbx_xasprintf ("%s/" TMP_PREFIX "%s-XXXXXX", layers_dir, layer->key_hex);
   if (mkdtemp (tmp_path) == NULL)
     sbx_die_errno (errno, "create a folder in the image cache", layers_dir);
   autofree char *tmp_name = sbx_xstrdup (strrchr (tmp_path, '/') + 1);
   u.tmp_name = tmp_name;
 
   autoclose int tmp_fd = openat (layers_fd, tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (tmp_fd < 0 || mkdirat (tmp_fd, TREE, 0755) < 0)
+  if (tmp_fd < 0 || flock (tmp_fd, LOCK_EX) < 0 || mkdirat (tmp_fd, TREE, 0755) < 0)
     fail (&u, "create %s: %s", tmp_path, strerror (errno));
   autoclose int root = openat (tmp_fd, TREE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root < 0)

@@ -87,11 +87,24 @@ read_tarball (void *cookie, void *buf, size_t len)
     }
 }
 
+/* Skipping past the end is only noticed by the next read. */
+static bool
+skip_tarball (void *cookie, uint64_t len)
+{
+  struct image_source *src = cookie;
+  struct stat st;
+  off_t at = lseek (src->tarfd, (off_t) len, SEEK_CUR);
+  if (at < 0 || fstat (src->tarfd, &st) < 0)
+    sbx_die_errno (errno, "read image", src->path);
+  return at <= st.st_size;
+}
+
 static void
 index_tarball (struct image_source *src)
 {
   struct sbx_tar tar;
   sbx_tar_init (&tar, read_tarball, src);
+  tar.skip = skip_tarball;
   const struct sbx_tar_entry *e;
   char err[256];
   int r;

@@ -47,6 +47,13 @@ read_full (struct sbx_tar *tar, void *buf, size_t len)
 static bool
 skip (struct sbx_tar *tar, uint64_t len)
 {
+  if (tar->skip != NULL && len > 0)
+    {
+      if (!tar->skip (tar->cookie, len))
+        return false;
+      tar->pos += len;
+      return true;
+    }
   char buf[8192];
   while (len > 0)
     {

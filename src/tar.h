@@ -4,12 +4,17 @@
 #ifndef SBX_TAR_H
 #define SBX_TAR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 /* Reads up to LEN bytes; returns how many, 0 at the end of the stream.
  * Read errors are the callback's to report (sbx dies on them). */
 typedef size_t (*sbx_tar_read_fn) (void *cookie, void *buf, size_t len);
+
+/* Optional: skips LEN bytes; false if the stream ends first. Lets a
+ * seekable archive be indexed without reading the data. */
+typedef bool (*sbx_tar_skip_fn) (void *cookie, uint64_t len);
 
 struct sbx_tar_entry {
   char *name;                   /* as stored; the caller normalizes it */
@@ -23,6 +28,7 @@ struct sbx_tar_entry {
 
 struct sbx_tar {
   sbx_tar_read_fn read;
+  sbx_tar_skip_fn skip;         /* NULL: skip by reading */
   void *cookie;
   uint64_t pos;                 /* bytes consumed from the stream */
   uint64_t data_left;           /* of the current entry */

@@ -129,6 +129,25 @@ t_is "$T_RC" 0 "docker 25 / podman save tarball (OCI blobs): loads"
 t_is "$(layer 1)" "$C2/sbx/layers/$OCI_L2/rootfs" "... layer 2 cached under its blob digest"
 t_is "$(tree "$(layer 1)")" "$(tree "$L1")" "... same tree"
 
+# --- leftovers of a killed unpack ------------------------------------------------
+
+# An sbx killed while unpacking leaves an unlocked temporary folder; the
+# next unpack removes it, but never one that a live sbx holds locked.
+C3=$T_TMP/cache3
+mkdir -p "$C3/sbx/layers/.tmp-dead-abc123/rootfs/etc" "$C3/sbx/layers/.tmp-busy-abc123/rootfs"
+touch -d '2 hours ago' "$C3/sbx/layers/.tmp-dead-abc123" "$C3/sbx/layers/.tmp-busy-abc123"
+if command -v flock >/dev/null; then
+  (exec 9<"$C3/sbx/layers/.tmp-busy-abc123" && flock -x 9 && exec sleep 30) & holder=$!
+  sleep 0.5
+  load "$C3" "$B/oci"
+  t_is "$T_RC" 0 "a cache with leftovers: loads"
+  [ ! -e "$C3/sbx/layers/.tmp-dead-abc123" ]; t_result $? "... an unlocked stale temporary folder is removed"
+  [ -d "$C3/sbx/layers/.tmp-busy-abc123" ]; t_result $? "... a locked one (an sbx still unpacking) is kept"
+  kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+else
+  t_skip "flock(1) is not installed"
+fi
+
 # --- bad images ------------------------------------------------------------------
 
 # bad NAME DESCRIPTION REGEX IMAGE: loading IMAGE into a fresh cache fails
