@@ -35,7 +35,7 @@ n_layers () { find "$1/sbx/layers" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; 
 B=$T_TMP/build
 mkdir -p "$B"
 img_build_test "$B" >/dev/null 2>&1
-OCI_L1=${IMG_LAYERS%% *} OCI_L2=${IMG_LAYERS##* } DIFF_L2=${IMG_DIFFS##* }
+OCI_L1=${IMG_LAYERS%% *} OCI_L2=${IMG_LAYERS##* } DIFF_L2=${IMG_DIFFS##* } OCI_CONFIG=$IMG_CONFIG
 
 # --- an OCI layout ---------------------------------------------------------
 
@@ -129,6 +129,27 @@ t_is "$T_RC" 0 "docker 25 / podman save tarball (OCI blobs): loads"
 t_is "$(layer 1)" "$C2/sbx/layers/$OCI_L2/rootfs" "... layer 2 cached under its blob digest"
 t_is "$(tree "$(layer 1)")" "$(tree "$L1")" "... same tree"
 
+# --- long names: pax headers, GNU long names, ustar prefixes -----------------------
+
+seg=$(printf 'n%.0s' $(seq 90))
+long="$seg/$seg/$seg/$seg"
+mkdir -p "$T_TMP/long/$long"
+echo deep > "$T_TMP/long/$long/file-with-a-long-name"
+ln -s "$long/file-with-a-long-name" "$T_TMP/long/$seg-link"
+for fmt in pax gnu; do
+  tar --format=$fmt -C "$T_TMP/long" -cf "$T_TMP/long-$fmt.tar" .
+  img_layout "$T_TMP/longimg-$fmt" '{}' "$T_TMP/long-$fmt.tar"
+  load "$T_TMP/cache-long-$fmt" "$T_TMP/longimg-$fmt"
+  t_is "$(cat "$(layer 0)/$long/file-with-a-long-name" 2>&1)" deep "$fmt tar: a 380-character name"
+  t_is "$(readlink "$(layer 0)/$seg-link" 2>&1)" "$long/file-with-a-long-name" "$fmt tar: a long symlink target"
+done
+mkdir -p "$T_TMP/ustar/$seg/$seg"
+echo split > "$T_TMP/ustar/$seg/$seg/file"
+tar --format=ustar -C "$T_TMP/ustar" -cf "$T_TMP/ustar.tar" .
+img_layout "$T_TMP/ustarimg" '{}' "$T_TMP/ustar.tar"
+load "$T_TMP/cache-ustar" "$T_TMP/ustarimg"
+t_is "$(cat "$(layer 0)/$seg/$seg/file" 2>&1)" split "ustar tar: a name split into prefix and name"
+
 # --- leftovers of a killed unpack ------------------------------------------------
 
 # An sbx killed while unpacking leaves an unlocked temporary folder; the
@@ -169,7 +190,7 @@ bad flip "a flipped byte in a layer" "sha256:$OCI_L1: digest mismatch" "$T_TMP/f
 t_is "$(n_layers "$T_TMP/bad-flip")" 0 "... and that layer is not in the cache"
 
 copy_oci "$T_TMP/flipcfg"
-f=$T_TMP/flipcfg/blobs/sha256/$IMG_CONFIG
+f=$T_TMP/flipcfg/blobs/sha256/$OCI_CONFIG
 sed -i 's/1000:1000/0000:1000/' "$f"
 bad flipcfg "a changed config" "config: digest mismatch" "$T_TMP/flipcfg"
 
