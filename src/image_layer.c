@@ -165,10 +165,13 @@ stop_gzip (struct stream *s)
   if (s->to_gzip >= 0)
     close (s->to_gzip);
   s->from_gzip = s->to_gzip = -1;
-  int status;
-  while (waitpid (s->u->gzip, &status, 0) < 0 && errno == EINTR)
+  int status = 0;
+  pid_t r;
+  while ((r = waitpid (s->u->gzip, &status, 0)) < 0 && errno == EINTR)
     ;
   s->u->gzip = 0;
+  if (r < 0)
+    fail (s->u, "wait for gzip: %s", strerror (errno));
   if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
     fail (s->u, "cannot run gzip to decompress it");
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || s->left > 0 || s->in_pos < s->in_len)
