@@ -169,6 +169,33 @@ else
   t_skip "flock(1) is not installed"
 fi
 
+# An sbx killed in the middle of a layer: a gzip that hands over the start
+# of the layer and then hangs holds the unpack there.
+C4=$T_TMP/cache4
+mkdir -p "$T_TMP/fakebin"
+cat > "$T_TMP/fakebin/gzip" <<'FAKE'
+#!/bin/sh
+echo $$ > "$FAKE_GZIP_PID"
+head -c 10240 "$FAKE_GZIP_OUT"
+exec sleep 120
+FAKE
+chmod +x "$T_TMP/fakebin/gzip"
+FAKE_GZIP_PID=$T_TMP/fakegzip.pid FAKE_GZIP_OUT=$B/layer2.tar PATH=$T_TMP/fakebin:$PATH \
+  XDG_CACHE_HOME=$C4 "$LOAD" "$B/oci" >/dev/null 2>&1 & loader=$!
+for _ in $(seq 200); do
+  ls -d "$C4"/sbx/layers/.tmp-"$OCI_L2"-*/rootfs/etc >/dev/null 2>&1 && break
+  sleep 0.1
+done
+ls -d "$C4"/sbx/layers/.tmp-"$OCI_L2"-*/rootfs/etc >/dev/null 2>&1; t_result $? "killed mid-layer: the unpack had started"
+kill -KILL "$loader"; wait "$loader" 2>/dev/null
+[ -s "$T_TMP/fakegzip.pid" ] && kill "$(cat "$T_TMP/fakegzip.pid")" 2>/dev/null
+[ ! -e "$C4/sbx/layers/$OCI_L2" ]; t_result $? "... the half-unpacked layer never got its cache name"
+touch -d '2 hours ago' "$C4"/sbx/layers/.tmp-"$OCI_L2"-*
+load "$C4" "$B/oci"
+t_is "$T_RC:$(layer 1)" "0:$C4/sbx/layers/$OCI_L2/rootfs" "... the next load unpacks it afresh"
+t_is "$(tree "$(layer 1)")" "$(tree "$L1")" "... complete"
+no_partial "$C4"; t_result $? "... and removes the leftover"
+
 # --- bad images ------------------------------------------------------------------
 
 # bad NAME DESCRIPTION REGEX IMAGE: loading IMAGE into a fresh cache fails
