@@ -43,7 +43,7 @@ C=$T_TMP/cache
 load "$C" "$B/oci"
 t_is "$T_RC" 0 "OCI layout: loads (exit 0)" 
 t_like "$T_OUT" "^layers: 2$" "... two layers"
-L0=$(layer 0) L1=$(layer 1)
+L0=$(layer 0) L1=$(layer 1) FIRST=$T_OUT
 t_is "$L0" "$C/sbx/layers/$OCI_L1/rootfs" "... the bottom layer is unpacked under layers/<its digest>"
 t_is "$L1" "$C/sbx/layers/$OCI_L2/rootfs" "... and so is the top (gzip) layer"
 t_is "$(cat "$L0/etc/hello" 2>&1)" "hello from layer 1" "layer 1: file contents"
@@ -105,13 +105,34 @@ else
   t_is "$(merged fuse)" "$EXPECTED_MERGED" "fuse-overlayfs over the layers: the same view"
 fi
 
+# --- an index with several platforms ------------------------------------------------
+
+case $(uname -m) in
+  x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; i?86) arch=386 ;; armv*) arch=arm ;;
+  ppc64le) arch=ppc64le ;; s390x) arch=s390x ;; riscv64) arch=riscv64 ;; *) arch=unknown ;;
+esac
+msize=$(stat -c %s "$B/oci/blobs/sha256/$IMG_MANIFEST")
+multi () {  # multi DIR ARCH: the test image behind an index for another platform and ARCH
+  rm -rf "$1"; cp -r "$B/oci" "$1"
+  printf '{"schemaVersion":2,"manifests":[%s,%s]}\n' \
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$(printf '0%.0s' $(seq 64))\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"other\"}}" \
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:$IMG_MANIFEST\",\"size\":$msize,\"platform\":{\"os\":\"linux\",\"architecture\":\"$2\"}}" \
+    > "$1/index.json"
+}
+multi "$T_TMP/multi" "$arch"
+load "$C" "$T_TMP/multi"
+t_is "$T_RC:$(layer 1)" "0:$L1" "an index for two platforms: the manifest for linux/$arch is used"
+multi "$T_TMP/multi-none" other2
+load "$C" "$T_TMP/multi-none"
+t_like "$T_RC $T_ERR" "^125 sbx: read image: .*: index has 2 manifests and none for linux/$arch$" \
+  "... and with none for this host: exit 125, says so"
+
 # --- the cache is reused --------------------------------------------------------
 
 before=$(stat -c '%i %Y' "$L0" "$L1" "$L0/etc/hello" "$(dirname "$L1")/complete")
-first=$T_OUT
 sleep 1
 load "$C" "$B/oci"
-t_is "$T_OUT" "$first" "second load: same layers and config"
+t_is "$T_OUT" "$FIRST" "second load: same layers and config"
 t_is "$(stat -c '%i %Y' "$L0" "$L1" "$L0/etc/hello" "$(dirname "$L1")/complete")" "$before" \
   "second load: the cached layers are reused (same inodes, mtimes unchanged)"
 
