@@ -31,7 +31,9 @@ struct sbx_image {
 };
 
 /* Dies with sbx's one-line error, exit 125, on any error, and leaves no
- * partly unpacked layer in the cache. */
+ * partly unpacked layer in the cache. Call it on the host side, before
+ * any namespace is entered: it writes the user's cache, and may run the
+ * host's gzip (found on PATH) as a child process. */
 void sbx_image_load (const char *path, struct sbx_image *out);
 void sbx_image_free (struct sbx_image *img);
 
