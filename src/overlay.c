@@ -140,6 +140,41 @@ single_layer (const struct sbx_fs_op *op)
   return tree;
 }
 
+/* A root (a rootfs, an image) may lack the folders later operations
+ * mount on, and none can be made in a read-only one, nor should they
+ * land in a --cow upper: a small tmpfs on top of its lower layers holds
+ * them. Only names that no layer has are made, so nothing (a /bin
+ * symlink, say) is hidden. */
+static int
+mountpoint_layer (const struct sbx_fs_op *op, const struct sbx_plan *plan, char *path, size_t len)
+{
+  static const char *const options[] = { "mode", "0755", NULL };
+  int tmpfs = sbx_fs_new ("tmpfs", options, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID, op->dest);
+  for (size_t i = 0; i < plan->n_fs_ops; i++)
+    {
+      const char *dest = plan->fs_ops[i].dest;
+      if (&plan->fs_ops[i] == op || dest == NULL || dest[0] != '/')
+        continue;
+      char name[256];
+      size_t n = strcspn (dest + 1, "/");
+      if (n == 0 || n >= sizeof name)
+        continue;
+      memcpy (name, dest + 1, n);
+      name[n] = '\0';
+      bool found = false;
+      for (size_t j = 0; j < op->n_layers && !found; j++)
+        {
+          struct stat st;
+          autofree char *there = sbx_xasprintf ("%s/%s", op->layers[j], name);
+          found = lstat (there, &st) == 0;
+        }
+      if (!found && mkdirat (tmpfs, name, 0755) < 0 && errno != EEXIST)
+        sbx_die_errno (errno, "create mount point", dest);
+    }
+  snprintf (path, len, "/proc/self/fd/%d", tmpfs);
+  return tmpfs;
+}
+
 void
 sbx_mount_overlay (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_plan *plan)
 {
@@ -147,6 +182,21 @@ sbx_mount_overlay (struct sbx_root *root, const struct sbx_fs_op *op, const stru
   prepare_upper (op, &l);
   autoclose int tmpfs = l.tmpfs;
   autoclose int tree = -1;
+  autoclose int points = -1;
+  struct sbx_fs_op with_points;
+  autofree const char **layers = NULL;
+  char points_path[64];
+  if (strcmp (op->dest, "/") == 0)
+    {
+      points = mountpoint_layer (op, plan, points_path, sizeof points_path);
+      layers = sbx_xcalloc (op->n_layers + 1, sizeof *layers);
+      layers[0] = points_path;
+      memcpy (layers + 1, op->layers, op->n_layers * sizeof *layers);
+      with_points = *op;
+      with_points.layers = layers;
+      with_points.n_layers = op->n_layers + 1;
+      op = &with_points;
+    }
   if (op->kind == SBX_FS_RO_OVERLAY && op->n_layers == 1)
     tree = single_layer (op);
   else if (op->fuse)

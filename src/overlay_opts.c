@@ -102,8 +102,8 @@ sbx_handle_cow (struct sbx_parse *ctx, const struct sbx_option *opt, char *const
 }
 
 /* The root file system comes first: every later operation builds on it.
- * DIR becomes a read-only bind on "/" (made copy-on-write by --cow),
- * with its own /proc and /dev. */
+ * DIR becomes a read-only union of one layer on "/" (made copy-on-write
+ * by --cow), with its own /proc and /dev. */
 void
 sbx_handle_rootfs (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
@@ -111,8 +111,12 @@ sbx_handle_rootfs (struct sbx_parse *ctx, const struct sbx_option *opt, char *co
   if (plan->rootfs != NULL || plan->image != NULL)
     sbx_parse_error (ctx, opt, "only one --rootfs or --image");
   plan->rootfs = absolute (ctx, opt, args[0]);
-  struct sbx_fs_op *root = sbx_overlay_add_root (plan, SBX_FS_RO_BIND);
-  root->source = plan->rootfs;
+  struct sbx_fs_op *root = sbx_overlay_add_root (plan, SBX_FS_RO_OVERLAY);
+  const char **layers = sbx_xcalloc (1, sizeof *layers);
+  layers[0] = plan->rootfs;
+  root->layers = layers;
+  root->n_layers = 1;
+  plan_own (plan, (char *) layers);
   root->origin = ctx->where != NULL ? plan_own (plan, sbx_xstrdup (ctx->where)) : NULL;
 }
 

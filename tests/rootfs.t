@@ -12,7 +12,7 @@ fi
 
 # The root: busybox, its libraries, and an applet link or two.
 R=$T/rootfs
-mkdir -p "$R/bin" "$R/etc" "$R/proc" "$R/dev" "$R/tmp"
+mkdir -p "$R/bin" "$R/etc"
 cp "$BUSYBOX" "$R/bin/busybox"
 for lib in $(ldd "$BUSYBOX" 2>/dev/null | grep -oE '/[^ ]+'); do
   mkdir -p "$R$(dirname "$lib")"
@@ -25,7 +25,9 @@ snapshot=$(t_snapshot "$R")
 sbx_status --rootfs "$R" /bin/sh -c 'cat /etc/motd; ls /bin/busybox; test -e /usr/bin/env || echo no-host-usr'
 t_is "$T_OUT" "$(printf 'from the rootfs\n/bin/busybox\nno-host-usr')" "--rootfs: the rootfs is /, and the host's folders are not there"
 sbx_status --rootfs "$R" /bin/sh -c 'ls /proc/self/ >/dev/null && test -c /dev/null && echo ok'
-t_is "$T_OUT" "ok" "--rootfs: with its own /proc and /dev"
+t_is "$T_OUT" "ok" "--rootfs: with its own /proc and /dev, though the rootfs has no such folders"
+sbx_status --rootfs "$R" --tmpfs /scratch /bin/sh -c 'echo x > /scratch/x && cat /scratch/x'
+t_is "$T_OUT" "x" "--rootfs: later operations mount where the rootfs has no folder"
 sbx_status --rootfs "$R" /bin/sh -c 'echo x > /etc/new'
 t_isnt "$T_RC" 0 "--rootfs alone: the rootfs is read-only"
 sbx_status --rootfs "$R" --dry-run /bin/sh
@@ -41,7 +43,7 @@ t_is "$T_RC:$T_OUT" "0:new" "--rootfs --cow-tmp: the root is writable"
 t_is "$(t_snapshot "$R")" "$snapshot" "... and the rootfs stays pristine"
 
 sbx_status --rootfs "$T/missing" /bin/sh
-t_is "$T_RC:$T_ERR" "125:sbx: bind source: $T/missing: No such file or directory" "--rootfs of a missing folder: exit 125"
+t_is "$T_RC:$T_ERR" "125:sbx: overlay lower layer: $T/missing: No such file or directory" "--rootfs of a missing folder: exit 125"
 sbx_status --rootfs "$R" --rootfs "$R" /bin/sh
 t_is "$T_RC:$T_ERR" "125:sbx: --rootfs: only one --rootfs or --image" "--rootfs twice: exit 125"
 
