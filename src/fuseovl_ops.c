@@ -40,6 +40,25 @@ live (struct ovl *o, struct ovl_node *n)
   return n == o->root || n->hashed;
 }
 
+/* Take a kernel reference on NAME's node and describe it in E. */
+static int
+reply_entry_of (struct ovl *o, struct ovl_node *parent, const char *name, const struct ovl_found *f,
+                struct fuse_entry_param *e)
+{
+  struct ovl_node *n = ovl_node_ref (o, parent, name, f);
+  if (n == NULL)
+    return -ENOMEM;
+  memset (e, 0, sizeof *e);
+  e->ino = (fuse_ino_t) (uintptr_t) n;
+  e->attr = f->st;
+  e->attr.st_ino = n->ino;
+  /* Other names of a hard link are other nodes: their attributes must
+   * not be cached. */
+  e->attr_timeout = S_ISREG (f->st.st_mode) && f->st.st_nlink > 1 ? 0 : o->timeout;
+  e->entry_timeout = o->timeout;
+  return 0;
+}
+
 /* Resolve NAME in PARENT and take a kernel reference on its node. */
 static int
 do_lookup (struct ovl *o, struct ovl_node *parent, const char *name, struct fuse_entry_param *e)
@@ -52,16 +71,7 @@ do_lookup (struct ovl *o, struct ovl_node *parent, const char *name, struct fuse
   if (r < 0)
     return r;
   ovl_fix_stat (o, f.layer, path, &f.st);
-  struct ovl_node *n = ovl_node_ref (o, parent, name, &f);
-  if (n == NULL)
-    return -ENOMEM;
-  memset (e, 0, sizeof *e);
-  e->ino = (fuse_ino_t) (uintptr_t) n;
-  e->attr = f.st;
-  e->attr.st_ino = n->ino;
-  e->attr_timeout = o->timeout;
-  e->entry_timeout = o->timeout;
-  return 0;
+  return reply_entry_of (o, parent, name, &f, e);
 }
 
 static int
@@ -278,16 +288,7 @@ finish_new (fuse_req_t req, struct ovl *o, struct ovl_node *parent, const char *
   if (fstatat (o->layer_fd[0], path, &f.st, AT_SYMLINK_NOFOLLOW) < 0)
     return -errno;
   ovl_fix_stat (o, 0, path, &f.st);
-  struct ovl_node *n = ovl_node_ref (o, parent, name, &f);
-  if (n == NULL)
-    return -ENOMEM;
-  memset (e, 0, sizeof *e);
-  e->ino = (fuse_ino_t) (uintptr_t) n;
-  e->attr = f.st;
-  e->attr.st_ino = n->ino;
-  e->attr_timeout = o->timeout;
-  e->entry_timeout = o->timeout;
-  return 0;
+  return reply_entry_of (o, parent, name, &f, e);
 }
 
 static void
@@ -415,7 +416,8 @@ ovl_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
       return;
     }
   fi->fh = (uint64_t) fd;
-  fi->keep_cache = 1;
+  struct stat st;
+  fi->keep_cache = fstat (fd, &st) == 0 && st.st_nlink <= 1;
   if (fuse_reply_open (req, fi) != 0)
     close (fd);
 }
@@ -622,8 +624,21 @@ ovl_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *
     r = ovl_path (n, NULL, old);
   if (r == 0 && linkat (o->layer_fd[0], old, o->layer_fd[0], path, 0) < 0)
     r = -errno;
+  struct stat st;
   if (r == 0)
-    r = finish_new (req, o, newparent, newname, path, &e);
+    r = stat_node (o, n, NULL, &st);
+  if (r == 0)
+    {
+      /* The kernel's inode for the new name is the linked one, so both
+       * names share their cached pages and attributes. */
+      pthread_mutex_lock (&o->table);
+      n->nlookup++;
+      pthread_mutex_unlock (&o->table);
+      memset (&e, 0, sizeof e);
+      e.ino = (fuse_ino_t) (uintptr_t) n;
+      e.attr = st;
+      e.entry_timeout = o->timeout;
+    }
   unlock (o);
   if (r < 0)
     fuse_reply_err (req, -r);
