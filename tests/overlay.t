@@ -175,6 +175,14 @@ A /data/sym"
 suite kernel
 if fuse_built; then
   suite fuse
+  # The case auto exists for: writing under root's /usr with one id mapped.
+  name=sbx-overlay-t.$$
+  sbx_status "${SYS[@]}" --cow "$T/usrcow" sh -c "echo x > /usr/local/$name && cat /usr/local/$name"
+  t_is "$T_RC:$T_OUT" "0:x" "auto: --cow lets the sandbox write in root's /usr/local (FUSE, squash_owner)"
+  [ ! -e "/usr/local/$name" ] && [ -f "$T/usrcow/upper/usr/local/$name" ]
+  t_result $? "... the file is in DIR/upper only, not on the host"
+  sbx_status --diff "$T/usrcow"
+  t_is "$T_OUT" "A /usr/local/$name" "... and --diff against / names it"
 else
   t_skip "the FUSE overlay backend is not built in: its behaviour suite"
 fi
