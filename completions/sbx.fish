@@ -14,6 +14,14 @@ function __sbx_option_args
             echo fd path
         case --chmod
             echo mode path
+        case --overlay
+            echo path path path
+        case --overlay-src --tmp-overlay --ro-overlay --diff --commit --to --discard --cow --rootfs --image
+            echo path
+        case --overlay-backend
+            echo value
+        case --json --yes --cow-tmp
+            echo
         case --setenv
             echo var value
         case --home-bind --mkdir --wrap-dir
@@ -280,3 +288,18 @@ complete -c sbx -n '__sbx_second_arg path' -F
 # The command, then its own arguments.
 complete -c sbx -n __sbx_want_command -a "(__fish_complete_command)"
 complete -c sbx -n __sbx_in_command -a "(__sbx_complete_command)"
+complete -c sbx -n __sbx_want_option -l json -d "Print machine-readable JSON (with --list and --diff)"
+complete -c sbx -n __sbx_want_option -l diff -x -a "(__fish_complete_directories)" -d "List what a --cow run changed in DIR, and exit"
+complete -c sbx -n __sbx_want_option -l commit -x -a "(__fish_complete_directories)" -d "Apply the changes in DIR onto the --to tree"
+complete -c sbx -n __sbx_want_option -l to -x -a "(__fish_complete_directories)" -d "The tree --diff compares with and --commit writes to"
+complete -c sbx -n __sbx_want_option -l yes -d "Let --commit change the tree"
+complete -c sbx -n __sbx_want_option -l discard -x -a "(__fish_complete_directories)" -d "Remove the upper and work folders of a --cow DIR"
+complete -c sbx -n __sbx_want_option -l cow -x -a "(__fish_complete_directories)" -d "Every read-only bind becomes copy-on-write"
+complete -c sbx -n __sbx_want_option -l cow-tmp -d "As --cow, with the writes on a tmpfs discarded at exit"
+complete -c sbx -n __sbx_want_option -l overlay-backend -x -a "kernel fuse auto" -d "Who serves overlays"
+complete -c sbx -n __sbx_want_option -l overlay-src -x -a "(__fish_complete_directories)" -d "A lower layer for the next overlay"
+complete -c sbx -n __sbx_want_option -l overlay -r -F -d "Mount an overlay on DEST with a persistent upper"
+complete -c sbx -n __sbx_want_option -l tmp-overlay -r -F -d "Mount an overlay on DEST with a tmpfs upper"
+complete -c sbx -n __sbx_want_option -l ro-overlay -r -F -d "Mount a read-only overlay on DEST"
+complete -c sbx -n __sbx_want_option -l rootfs -x -a "(__fish_complete_directories)" -d "Use the unpacked root file system DIR as /"
+complete -c sbx -n __sbx_want_option -l image -r -F -d "Run from an OCI image layout or a save tarball"

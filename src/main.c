@@ -1,6 +1,7 @@
 /* sbx: parse, then plan, then launch. */
 #include "error.h"
 #include "options.h"
+#include "overlay.h"
 #include "plan.h"
 #include "seccomp.h"
 #include "stages.h"
@@ -52,6 +53,8 @@ main (int argc, char **argv)
       return sbx_wrappers_run (&plan);
     case SBX_ACTION_SECCOMP_EXPORT:
       return sbx_export_seccomp (&plan);
+    case SBX_ACTION_CHANGES:
+      return sbx_changes_run (&plan);
     case SBX_ACTION_RUN:
       break;
     }

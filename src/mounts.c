@@ -12,6 +12,7 @@
 #include "mounts.h"
 
 #include "error.h"
+#include "overlay.h"
 #include "resolve.h"
 #include "stages.h"
 #include "syscalls.h"
@@ -197,8 +198,8 @@ do_symlink (struct sbx_root *root, const struct sbx_fs_op *op)
   sbx_die_errno (saved, "create symlink", op->dest);
 }
 
-static void
-copy_fd (int from, int to, const char *dest)
+void
+sbx_copy_fd (int from, int to, const char *dest)
 {
   for (;;)
     {
@@ -235,7 +236,7 @@ write_data_file (int dir, const char *name, int flags, const struct sbx_fs_op *o
   autoclose int file = openat (dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC | flags, mode);
   if (file < 0)
     sbx_die_errno (errno, "create file", op->dest);
-  copy_fd (op->fd, file, op->dest);
+  sbx_copy_fd (op->fd, file, op->dest);
   close (op->fd);
 }
 
@@ -325,6 +326,9 @@ run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_p
     case SBX_FS_RO_BIND_DATA: do_bind_data (root, op); break;
     case SBX_FS_REMOUNT_RO: do_remount_ro (root, op); break;
     case SBX_FS_CHMOD: do_chmod (root, op); break;
+    case SBX_FS_OVERLAY:
+    case SBX_FS_TMP_OVERLAY:
+    case SBX_FS_RO_OVERLAY: sbx_mount_overlay (root, op, plan); break;
     }
 }
 

@@ -25,6 +25,9 @@ int sbx_fs_new (const char *type, const char *const *options, unsigned attrs, co
 /* Mount the detached TREE on TARGET (an O_PATH fd inside ROOT). */
 void sbx_mount_attach (struct sbx_root *root, int tree, int target, const char *dest);
 
+/* Copy all of FROM to TO (sendfile where it can); dies naming DEST. */
+void sbx_copy_fd (int from, int to, const char *dest);
+
 /* Build a minimal /dev at DEST (devfs.c). */
 void sbx_mount_dev (struct sbx_root *root, const struct sbx_fs_op *op);
 

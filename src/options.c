@@ -5,6 +5,7 @@
 
 #include "caps.h"
 #include "error.h"
+#include "overlay.h"
 #include "util.h"
 
 #include <errno.h>
@@ -518,6 +519,13 @@ handle_list_wrapped (struct sbx_parse *ctx, const struct sbx_option *opt, char *
   ctx->action = SBX_ACTION_WRAPPERS;
 }
 
+static void
+handle_json (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  (void) opt, (void) args;
+  ctx->plan->json = true;
+}
+
 /* --- the table -------------------------------------------------------- */
 
 #define FLAG(member) ((long) offsetof (struct sbx_plan, member))
@@ -528,6 +536,16 @@ static const struct sbx_option option_table[] = {
   { "version", 0, NULL, "Print the version and exit", SBX_SECT_GENERAL, handle_version, 0, SBX_OPT_CLI_ONLY },
   { "dry-run", 0, NULL, "Print the plan and exit without creating anything", SBX_SECT_GENERAL, handle_dry_run, 0,
     SBX_OPT_CLI_ONLY },
+  { "json", 0, NULL, "Print machine-readable JSON (with --list and --diff)", SBX_SECT_GENERAL, handle_json, 0, SBX_OPT_CLI_ONLY },
+  { "diff", 1, "DIR", "List what a --cow run changed in DIR (added, modified, deleted), and exit", SBX_SECT_GENERAL,
+    sbx_handle_changes, 0, SBX_OPT_CLI_ONLY },
+  { "commit", 1, "DIR", "Apply the changes in DIR onto the --to tree (a dry run without --yes), and exit",
+    SBX_SECT_GENERAL, sbx_handle_changes, 0, SBX_OPT_CLI_ONLY },
+  { "to", 1, "ROOT", "The tree --diff compares with and --commit writes to (default /)", SBX_SECT_GENERAL,
+    sbx_handle_commit_to, 0, SBX_OPT_CLI_ONLY },
+  { "yes", 0, NULL, "Let --commit change the tree", SBX_SECT_GENERAL, handle_flag, FLAG (yes), SBX_OPT_CLI_ONLY },
+  { "discard", 1, "DIR", "Remove the upper and work folders of a --cow DIR, and exit", SBX_SECT_GENERAL,
+    sbx_handle_changes, 0, SBX_OPT_CLI_ONLY },
 
   { "profile", 1, "NAME", "Apply the profile NAME (or the file at a path); later options extend it",
     SBX_SECT_PROFILES, handle_profile, 0, SBX_OPT_CLI_ONLY },
@@ -566,6 +584,12 @@ static const struct sbx_option option_table[] = {
   { "dbus-talk", 1, "NAME", "A bus name the sandbox may talk to, for a filtering proxy", SBX_SECT_PROFILES,
     sbx_directive_dbus_talk, 0, 0 },
   { "fonts-themes", 0, NULL, "Fonts, icon and GTK themes, read-only", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
+  { "cow", 1, "DIR", "Every read-only bind becomes copy-on-write, writes going to DIR/upper", SBX_SECT_PROFILES,
+    sbx_handle_cow, 0, 0 },
+  { "cow-tmp", 0, NULL, "As --cow, with the writes on a tmpfs discarded at exit", SBX_SECT_PROFILES, sbx_handle_cow,
+    0, 0 },
+  { "overlay-backend", 1, "kernel|fuse|auto", "Who serves overlays: kernel overlayfs, sbx's FUSE server, or the one "
+    "the plan needs (auto)", SBX_SECT_PROFILES, sbx_handle_overlay_backend, 0, 0 },
 
   { "unshare-user", 0, NULL, "Create a user namespace (always on)", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_USER, 0 },
   { "unshare-user-try", 0, NULL, "Create a user namespace (always on)", SBX_SECT_NAMESPACES, handle_unshare, SBX_NS_USER, 0 },
@@ -598,6 +622,18 @@ static const struct sbx_option option_table[] = {
   { "bind-data", 2, "FD DEST", "Copy the contents of FD to DEST and bind mount it", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_BIND_DATA, 0 },
   { "ro-bind-data", 2, "FD DEST", "Copy the contents of FD to DEST and bind mount it read-only", SBX_SECT_FILESYSTEM, handle_fd_op, SBX_FS_RO_BIND_DATA, 0 },
   { "remount-ro", 1, "DEST", "Make the mount at DEST read-only", SBX_SECT_FILESYSTEM, handle_dest_op, SBX_FS_REMOUNT_RO, 0 },
+  { "overlay-src", 1, "SRC", "A lower layer for the next overlay (repeatable; later ones on top)",
+    SBX_SECT_FILESYSTEM, sbx_handle_overlay_src, 0, 0 },
+  { "overlay", 3, "RWSRC WORKDIR DEST", "Mount an overlay on DEST, writes going to RWSRC (WORKDIR on its file system)",
+    SBX_SECT_FILESYSTEM, sbx_handle_overlay, SBX_FS_OVERLAY, 0 },
+  { "tmp-overlay", 1, "DEST", "Mount an overlay on DEST, writes going to a tmpfs discarded at exit",
+    SBX_SECT_FILESYSTEM, sbx_handle_overlay, SBX_FS_TMP_OVERLAY, 0 },
+  { "ro-overlay", 1, "DEST", "Mount a read-only overlay of two or more layers on DEST", SBX_SECT_FILESYSTEM,
+    sbx_handle_overlay, SBX_FS_RO_OVERLAY, 0 },
+  { "rootfs", 1, "DIR", "Use the unpacked root file system DIR as / (with its own /proc and /dev)",
+    SBX_SECT_FILESYSTEM, sbx_handle_rootfs, 0, 0 },
+  { "image", 1, "PATH", "Run from an OCI image layout folder or a docker/podman save tarball",
+    SBX_SECT_FILESYSTEM, sbx_handle_image, 0, 0 },
   { "chmod", 2, "MODE PATH", "Change the permissions of PATH to the octal MODE", SBX_SECT_FILESYSTEM, handle_chmod, SBX_FS_CHMOD, 0 },
   { "perms", 1, "MODE", "Octal permissions for the next --tmpfs, --dir, --file or data option", SBX_SECT_FILESYSTEM, handle_perms, 0, 0 },
   { "size", 1, "BYTES", "Size limit for the next --tmpfs (K, M and G suffixes allowed)", SBX_SECT_FILESYSTEM, handle_size, 0, 0 },
@@ -713,6 +749,7 @@ sbx_print_help (FILE *out)
 void
 sbx_option_apply (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
+  sbx_overlay_check_pending (ctx, opt);
   opt->handle (ctx, opt, args);
 }
 
@@ -875,6 +912,8 @@ sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
       plan->argv = scan.command < argc ? &argv[scan.command] : NULL;
       return ctx.action;
     }
+  if (scan.command >= argc && plan->image != NULL)
+    return ctx.action;          /* the image's Entrypoint and Cmd */
   if (scan.command >= argc)
     sbx_die ("no command given (usage: sbx [OPTION]... [--] COMMAND [ARG]...)");
   plan->argv = &argv[scan.command];

@@ -4,6 +4,7 @@
 #include "caps.h"
 #include "profile.h"
 #include "error.h"
+#include "overlay.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -50,6 +51,7 @@ plan_free (struct sbx_plan *plan)
   free (plan->wrap);
   free (plan->unwrap);
   free (plan->dbus_talk);
+  free (plan->overlay_srcs);
   for (size_t i = 0; i < plan->n_owned; i++)
     free (plan->owned[i]);
   free (plan->owned);
@@ -108,6 +110,9 @@ plan_fs_kind_name (enum sbx_fs_kind kind)
     [SBX_FS_RO_BIND_DATA] = "ro-bind-data",
     [SBX_FS_REMOUNT_RO] = "remount-ro",
     [SBX_FS_CHMOD] = "chmod",
+    [SBX_FS_OVERLAY] = "overlay",
+    [SBX_FS_TMP_OVERLAY] = "tmp-overlay",
+    [SBX_FS_RO_OVERLAY] = "ro-overlay",
   };
   return names[kind];
 }
@@ -204,6 +209,7 @@ plan_finalize (struct sbx_plan *plan)
   if (plan->info_fd >= 0 && plan->info_fd == plan->json_status_fd)
     sbx_die ("--info-fd and --json-status-fd: must be different file descriptors");
 
+  sbx_overlay_finalize (plan);
   plan_dbus_proxy (plan);
   for (size_t i = 0; i < plan->n_fs_ops; i++)
     {
@@ -285,6 +291,11 @@ print_quoted (FILE *out, const char *s)
 static void
 print_fs_op (FILE *out, const struct sbx_fs_op *op)
 {
+  if (sbx_fs_kind_is_overlay (op->kind))
+    {
+      sbx_overlay_print_op (out, op);
+      return;
+    }
   fprintf (out, "  %s%s", plan_fs_kind_name (op->kind), op->optional ? "-try" : "");
   if (op->kind == SBX_FS_CHMOD)
     fprintf (out, " %04o", (unsigned) op->perms);

@@ -37,7 +37,12 @@ enum sbx_fs_kind {
   SBX_FS_RO_BIND_DATA,
   SBX_FS_REMOUNT_RO,
   SBX_FS_CHMOD,
+  SBX_FS_OVERLAY,         /* --overlay: lowers + a persistent upper */
+  SBX_FS_TMP_OVERLAY,     /* --tmp-overlay: lowers + a tmpfs upper */
+  SBX_FS_RO_OVERLAY,      /* --ro-overlay: lowers only */
 };
+
+enum sbx_overlay_backend { SBX_OVERLAY_AUTO, SBX_OVERLAY_KERNEL, SBX_OVERLAY_FUSE };
 
 #define SBX_NO_PERMS ((mode_t) -1)
 
@@ -50,6 +55,12 @@ struct sbx_fs_op {
   uint64_t size;          /* tmpfs size in bytes; 0 for the default */
   bool optional;          /* a -try form: a missing source skips the op */
   const char *origin;     /* "FILE:LINE" of the profile line, or NULL */
+  /* Overlays (overlay.c): SOURCE is the upper (NULL: tmpfs or none). */
+  const char **layers;    /* lower layers, top first */
+  size_t n_layers;
+  const char *work;       /* the work folder beside the upper */
+  bool fuse;              /* served by the FUSE backend (plan_finalize) */
+  const char *backend_why;
 };
 
 enum sbx_env_kind { SBX_ENV_SET, SBX_ENV_UNSET, SBX_ENV_CLEAR };
@@ -107,6 +118,18 @@ struct sbx_plan {
   long dbus_socket_op;          /* index of dbus-session's bind, or -1 */
   const char *dbus_address;     /* the host's session bus, for the proxy */
   char *dbus_proxy;             /* the proxy's socket, when one runs */
+  /* Overlays, copy-on-write and their results (overlay.c, cow.c, changes.c) */
+  const char **overlay_srcs;    /* --overlay-src layers waiting for their overlay */
+  size_t n_overlay_srcs;
+  enum sbx_overlay_backend overlay_backend;
+  const char *cow_dir;          /* --cow DIR */
+  bool cow_tmp;                 /* --cow-tmp */
+  const char *rootfs;           /* --rootfs DIR */
+  const char *image;            /* --image PATH */
+  const char *changes_verb;     /* "diff", "commit" or "discard" */
+  const char *changes_dir;      /* its DIR */
+  const char *commit_to;        /* --to ROOT */
+  bool yes, json;
   char **owned;                 /* strings the plan keeps alive (profile words) */
   size_t n_owned;
 };

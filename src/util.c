@@ -102,3 +102,15 @@ sbx_fd_is_open (int fd)
 {
   return fd >= 0 && fcntl (fd, F_GETFD) >= 0;
 }
+
+char *
+sbx_user_cache_dir (const char *sub)
+{
+  const char *cache = getenv ("XDG_CACHE_HOME");
+  if (cache != NULL && cache[0] == '/')
+    return sbx_xasprintf ("%s/sbx/%s", cache, sub);
+  const char *home = getenv ("HOME");
+  if (home == NULL || home[0] != '/')
+    return NULL;
+  return sbx_xasprintf ("%s/.cache/sbx/%s", home, sub);
+}

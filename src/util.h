@@ -48,6 +48,10 @@ int sbx_write_file_at (int dirfd, const char *path, const char *str);
 /* mkdir -p PATH (absolute), new folders with MODE; -1 and errno on error. */
 int sbx_mkdir_p (const char *path, mode_t mode);
 
+/* $XDG_CACHE_HOME/sbx/SUB, else ~/.cache/sbx/SUB; NULL if neither is an
+ * absolute path. */
+char *sbx_user_cache_dir (const char *sub);
+
 /* Is FD an open file descriptor? */
 int sbx_fd_is_open (int fd);
 

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The FUSE overlay backend (src/fuseovl*.c), driven through
+# tests/fuseovl-run: union reads, copy-up, whiteouts, opaque folders,
+# renames, links, attributes, squash_owner, the upper format checked
+# against the real fuse-overlayfs both ways, and cleanup after SIGKILL.
+. "$TOP_SRCDIR/tests/lib.sh"
+
+# Built next to the probe by make check.
+RUN=${FUSEOVL_RUN:-$(dirname "${PROBE:-$SBX/tests/probe}")/fuseovl-run}
+if [ ! -x "$RUN" ]; then t_skip "tests/fuseovl-run is not built"; t_done; fi
+if [ ! -r /dev/fuse ] || [ ! -w /dev/fuse ]; then t_skip "/dev/fuse is not usable"; t_done; fi
+
+W=$T_TMP
+fresh () {  # fresh: a lower tree, an empty upper and work folder
+  rm -rf "$W/lower" "$W/upper" "$W/work" "$W/mnt"
+  mkdir -p "$W/lower/dir/sub" "$W/lower/tree/deep" "$W/upper" "$W/work" "$W/mnt"
+  echo hello > "$W/lower/file"
+  echo inner > "$W/lower/dir/inner"
+  echo sub > "$W/lower/dir/sub/s"
+  echo leaf > "$W/lower/tree/deep/leaf"
+  ln -s file "$W/lower/link"
+  echo gone > "$W/lower/victim"
+}
+sum_lower () { (cd "$W/lower" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort; find . -type f -exec cat {} +) | sha256sum; }
+ovl () {  # ovl [DRIVER-OPTIONS] -- SCRIPT: run SCRIPT in the mounted union
+  local opts=()
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done; shift
+  "$RUN" "${opts[@]}" --upper "$W/upper" --work "$W/work" --lower "$W/lower" "$W/mnt" \
+    sh -c "cd '$W/mnt' && $1"
+}
+is_whiteout () { [ "$(stat -c '%F %t:%T' "$1" 2>/dev/null)" = "character special file 0:0" ] || [ -e "$(dirname "$1")/.wh.$(basename "$1")" ]; }
+opaque () { python3 -c 'import os,sys; sys.exit(0 if os.getxattr(sys.argv[1], "user.fuseoverlayfs.opaque") == b"y" else 1)' "$1" 2>/dev/null || [ -e "$1/.wh..wh..opq" ]; }
+
+# --- reads ------------------------------------------------------------------
+fresh
+before=$(sum_lower)
+out=$(ovl -- 'cat file dir/inner dir/sub/s; readlink link; ls | tr "\n" " "; find . | wc -l')
+t_is "$out" "hello
+inner
+sub
+file
+dir file link tree victim 11" "reads and listings show the lower layer"
+t_is "$(ls -A "$W/upper")" "" "reading copies nothing up"
+
+# --- writes -----------------------------------------------------------------
+out=$(ovl -- 'echo world >> file && cat file && echo new > dir/new && cat dir/new && mkdir -p a/b && echo x > a/b/c && cat a/b/c')
+t_is "$out" "hello
+world
+new
+x" "writes, appends and new files read back"
+t_is "$(cat "$W/upper/file" "$W/upper/dir/new" "$W/upper/a/b/c" 2>&1)" "hello
+world
+new
+x" "writes land in the upper layer"
+t_is "$(cat "$W/upper/dir/new"; ls "$W/upper/dir")" "new
+new" "copy-up of a folder brings only what was written"
+t_is "$(sum_lower)" "$before" "the lower tree is unchanged (checksum)"
+
+# --- deletes ----------------------------------------------------------------
+out=$(ovl -- 'rm victim && ls; test ! -e victim && echo hidden')
+t_unlike "$out" "victim" "a deleted lower file disappears from listings"
+t_like "$out" "hidden" "a deleted lower file is gone by name"
+t_ok "deleting a lower file leaves a whiteout" is_whiteout "$W/upper/victim"
+t_is "$(ovl -- 'ls victim 2>&1 >/dev/null | wc -l; ls')" "1
+a
+dir
+file
+link
+tree" "the whiteout hides the file in the next session"
+
+out=$(ovl -- 'rm -rf dir && mkdir dir && ls -A dir | wc -l && echo fresh > dir/f && ls dir')
+t_is "$out" "0
+f" "rm -rf of a lower folder and mkdir gives an empty folder"
+t_ok "the re-created folder is opaque in the upper layer" opaque "$W/upper/dir"
+t_is "$(ovl -- 'ls dir')" "f" "the opaque folder stays empty of lower files next time"
+
+# --- renames ----------------------------------------------------------------
+out=$(ovl -- 'mv tree moved && cat moved/deep/leaf && test ! -e tree && echo ok')
+t_is "$out" "leaf
+ok" "renaming a lower folder works"
+t_ok "the old folder name is whited out" is_whiteout "$W/upper/tree"
+out=$(ovl -- 'echo a > n1 && mkdir d1 && echo b > d1/x && mv n1 n2 && mv d1 d2 && cat n2 d2/x && ls | grep -c "^[nd][12]$"')
+t_is "$out" "a
+b
+2" "renaming new files and folders works"
+out=$(ovl -- 'echo over > o && mv o file && cat file')
+t_is "$out" "over" "renaming over a lower file replaces it"
+
+# --- links ------------------------------------------------------------------
+fresh
+out=$(ovl -- 'ln file hard && echo more >> hard && cat file && stat -c "%h" file hard && test "$(stat -c %i file)" = "$(stat -c %i hard)" && echo same')
+t_is "$out" "hello
+more
+2
+2
+same" "a hard link to a lower file shares data and inode"
+out=$(ovl -- 'ln -s dir/inner sl && readlink sl && cat sl && ln -sf nowhere link && readlink link')
+t_is "$out" "dir/inner
+inner
+nowhere" "symlinks are created, followed and replaced"
+
+# --- attributes -------------------------------------------------------------
+out=$(ovl -- 'chmod 640 file && stat -c %a file && truncate -s 2 dir/inner && stat -c %s dir/inner && head -c 2 dir/inner; echo')
+t_is "$out" "640
+2
+in" "chmod and truncate work on lower files"
+t_is "$(stat -c %a "$W/upper/file")" "640" "chmod is recorded in the upper layer"
+out=$(ovl -- "python3 -c 'import os; os.setxattr(\"dir/sub/s\", \"user.k\", b\"v\"); print(os.getxattr(\"dir/sub/s\", \"user.k\").decode(), [x for x in os.listxattr(\"dir/sub/s\")])'")
+t_is "$out" "v ['user.k']" "user xattrs are set, read and listed"
+t_is "$(ovl -- "python3 -c 'import os; print(os.listxattr(\".\"), os.listxattr(\"dir\"))'")" "[] []" "the union's own markers are not listed"
+out=$(ovl -- "python3 -c '
+import mmap
+with open(\"victim\", \"r+b\") as f:
+    m = mmap.mmap(f.fileno(), 0); m[0:4] = b\"GONE\"; m.flush(); m.close()
+print(open(\"victim\").read().strip())'")
+t_is "$out" "GONE" "writes through mmap reach the file"
+t_is "$(cat "$W/lower/victim")" "gone" "mmap writes leave the lower file alone"
+
+# --- squash_owner -------------------------------------------------------------
+# A root-owned lower: a package's folder under /usr/share/doc.
+pkg=
+for d in /usr/share/doc/*/; do
+  [ -f "$d/copyright" ] && [ "$(stat -c %u "$d")" = 0 ] && { pkg=$(basename "$d"); break; }
+done
+if [ -n "$pkg" ] && [ "$(id -u)" != 0 ]; then
+  rm -rf "$W/upper" "$W/work"; mkdir -p "$W/upper" "$W/work"
+  sq () { "$RUN" "$@" --upper "$W/upper" --work "$W/work" --lower /usr/share/doc "$W/mnt" sh -c "cd '$W/mnt/$pkg' && $SQ" 2>&1; }
+  me="$(id -u) $(id -g)"
+  t_is "$(SQ='stat -c "%u %g" . copyright' sq --squash)" "$me
+$me" "squash_owner shows root-owned lower files as the sandbox user"
+  t_is "$(SQ='stat -c %u copyright' sq --root --squash)" "0" "squash_owner with uid 0 in the sandbox shows them as root"
+  t_is "$(SQ='echo mine > newfile && echo extra >> copyright && chmod 600 copyright && tail -n 1 copyright && cat newfile && stat -c %a copyright' sq --squash)" "extra
+mine
+600" "copy-up into a root-owned lower folder works with squash_owner"
+  t_isnt "$(tail -n 1 "/usr/share/doc/$pkg/copyright")" "extra" "root-owned lower files are unchanged"
+  rm -rf "$W/upper" "$W/work"; mkdir -p "$W/upper" "$W/work"
+  t_is "$(SQ='stat -c %u copyright; { echo x > nope; } 2>/dev/null || echo refused' sq)" "65534
+refused" "without squash_owner root-owned files show as nobody and refuse writes"
+else
+  t_skip "no root-owned folder under /usr/share/doc, or running as root"
+  t_skip "squash_owner"; t_skip "squash_owner"; t_skip "squash_owner"; t_skip "squash_owner"
+fi
+
+# --- the fuse-overlayfs format, both ways -----------------------------------
+if command -v fuse-overlayfs >/dev/null && command -v unshare >/dev/null; then
+  fresh
+  ovl -- 'echo changed > file && rm victim && rm -rf dir && mkdir dir && echo d > dir/d' >/dev/null
+  out=$(unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$W/lower',upperdir='$W/upper',workdir='$W/work' '$W/mnt' 2>/dev/null && cd '$W/mnt' && cat file && ls && ls dir" 2>&1)
+  t_is "$out" "changed
+dir
+file
+link
+tree
+d" "fuse-overlayfs reads an upper layer written by sbx"
+  fresh
+  unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$W/lower',upperdir='$W/upper',workdir='$W/work' '$W/mnt' && cd '$W/mnt' && echo changed > file && rm victim && rm -rf dir && mkdir dir && echo d > dir/d" >/dev/null 2>&1
+  out=$(ovl -- 'cat file && ls && ls dir')
+  t_is "$out" "changed
+dir
+file
+link
+tree
+d" "sbx reads an upper layer written by fuse-overlayfs"
+else
+  t_skip "fuse-overlayfs is not installed"; t_skip "fuse-overlayfs is not installed"
+fi
+
+# --- lifetime ---------------------------------------------------------------
+fresh
+ovl --pidfile "$W/pid" -- 'true'
+pid=$(cat "$W/pid")
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+t_fails "the server exits with the command" kill -0 "$pid"
+
+rm -f "$W/pid"
+"$RUN" --pidfile "$W/pid" --upper "$W/upper" --work "$W/work" --lower "$W/lower" "$W/mnt" sleep 60 &
+driver=$!
+for _ in $(seq 50); do [ -s "$W/pid" ] && break; sleep 0.1; done
+pid=$(cat "$W/pid" 2>/dev/null)
+ns=$(readlink "/proc/$driver/ns/mnt")
+kill -KILL "$driver"; wait "$driver" 2>/dev/null
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+t_fails "SIGKILL of the sandbox leaves no server process" kill -0 "$pid"
+left=$(for p in /proc/[0-9]*; do [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "$p"; done)
+t_is "$left" "" "SIGKILL leaves no process, hence no mount, in the sandbox's namespace"
+t_is "$(grep -c sbx-overlay /proc/self/mountinfo)" "0" "nothing is mounted on the host"
+
+# --- bad input --------------------------------------------------------------
+out=$("$RUN" --upper "$W/upper" --lower "$W/missing" "$W/mnt" true 2>&1); rc=$?
+t_is "$rc" "125" "a missing lower layer fails with 125"
+t_like "$out" "^sbx: overlay lower layer: .*/missing: No such file or directory$" "the message names the missing layer"
+out=$(unshare -Urm sh -c "mount -t tmpfs none /dev && exec '$RUN' --upper '$W/upper' --lower '$W/lower' '$W/mnt' true" 2>&1); rc=$?
+t_is "$rc" "125" "no /dev/fuse fails with 125"
+t_like "$out" "^sbx: FUSE overlay: /dev/fuse: No such file or directory: .*0666.*--overlay-backend kernel" "the message names /dev/fuse and the fix"
+
+t_done
