@@ -306,7 +306,7 @@ sbx_net_finalize (struct sbx_plan *plan)
       /* Programs find the proxy through the usual variables; the
        * sandbox's own loopback is not the host's, so it is never proxied. */
       autofree char *url = sbx_xasprintf ("http://127.0.0.1:%d", SBX_NET_PROXY_PORT);
-      static const char *const names[] = { "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY" };
+      static const char *const names[] = { "http_proxy", "https_proxy", "HTTPS_PROXY" };
       for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         plan_add_env_op (plan, SBX_ENV_SET, names[i], plan_own (plan, sbx_xstrdup (url)));
       plan_add_env_op (plan, SBX_ENV_SET, "no_proxy", "localhost,127.0.0.1,::1");
