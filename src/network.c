@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -82,6 +84,16 @@ static noreturn void
 helper_main (const struct sbx_plan *plan, int control, int log)
 {
   setsid ();
+  /* Nothing of sbx's reaches pasta or slirp4netns but what they are
+   * given on purpose, and the caller's stdin and stdout are let go. */
+  syscall (SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0)
+    {
+      dup2 (null, 0);
+      dup2 (null, 1);
+      close (null);
+    }
   pid_t sbx_pid = 0;
   int listener = -1;
   char cbuf[CMSG_SPACE (sizeof (int))];

@@ -47,7 +47,7 @@ fi
 sbx_status "${BASE[@]}" --net none curl -s -m 5 "http://127.0.0.1:$HOST_PORT/index.html"
 t_isnt "$T_RC" 0 "--net none: the host's loopback server cannot be reached"
 t_unlike "$T_OUT" "token-$$" "... and nothing of it comes back"
-sbx_status --net none --dry-run true
+sbx_status --noprofile --net none --dry-run true
 t_like "$T_OUT" "^network: none" "--net none: --dry-run shows the mode"
 
 # --- --net host ---------------------------------------------------------
@@ -139,7 +139,7 @@ t_like "$T_ERR" "unreachable|Couldn't connect|Failed to connect" "allow=: no rou
 BAD_PATH=$PATH
 bad () {
   local desc=$1 regex=$2; shift 2
-  T_ERR=$(PATH=$BAD_PATH "$SBX" "$@" 2>&1 >/dev/null); T_RC=$?
+  T_ERR=$(PATH=$BAD_PATH "$SBX" --noprofile "$@" 2>&1 >/dev/null); T_RC=$?
   t_is "$T_RC" 125 "$desc: exit 125"
   one_line "$T_ERR" && printf '%s\n' "$T_ERR" | grep -Eq -- "$regex"
   t_result $? "$desc: says so in one line" "got: $T_ERR"
