@@ -4,10 +4,9 @@
  * network helper process (network.c), which sbx forked before it
  * unshared; the backend is the helper's child, so the helper can stop it.
  *
- * Readiness: pasta forks into the background only once the interface,
- * addresses, routes and port forwards are set up, so the exit of its
- * first process means ready; slirp4netns writes to --ready-fd after
- * --configure. Port forwards for slirp4netns go through its API socket. */
+ * Readiness: pasta, kept in the foreground, writes its pid file only once
+ * the interface, addresses, routes and port forwards are set up (we give
+ * it a pipe for one); slirp4netns writes to --ready-fd after --configure. Port forwards for slirp4netns go through its API socket. */
 #include "net.h"
 
 #include "error.h"
@@ -20,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -86,16 +84,12 @@ spawn (char *const *argv, int errfd, const int *keep, size_t n_keep)
 static pid_t
 start_pasta (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, size_t errlen)
 {
-  /* pasta's background process becomes our child, so that we can stop
-   * it when sbx is gone. */
-  if (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-    return snprintf (err, errlen, "become a subreaper: %s", strerror (errno)), -1;
   int pidpipe[2];
   if (pipe2 (pidpipe, O_CLOEXEC) < 0)
     return snprintf (err, errlen, "pipe: %s", strerror (errno)), -1;
   struct argv_builder a = { .n = 0 };
   static const char *const fixed[] = {
-    "--config-net", "-q", "-I", "eth0", "-a", SBX_NET_ADDRESS, "-n", "24", "-g", SBX_NET_GATEWAY,
+    "--config-net", "-f", "-q", "-I", "eth0", "-a", SBX_NET_ADDRESS, "-n", "24", "-g", SBX_NET_GATEWAY,
     "--dns-forward", SBX_NET_DNS, "-T", "none", "-U", "none",
   };
   arg (&a, sbx_xstrdup (plan->net_helper));
@@ -119,22 +113,26 @@ start_pasta (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, s
   arg (&a, sbx_xasprintf ("/proc/self/fd/%d", pidpipe[1]));
   arg (&a, sbx_xasprintf ("%d", (int) sbx_pid));
   a.v[a.n] = NULL;
-  pid_t first = spawn (a.v, errfd, &pidpipe[1], 1);
+  pid_t pid = spawn (a.v, errfd, &pidpipe[1], 1);
   free_args (&a);
   close (pidpipe[1]);
   autoclose int pidfd = pidpipe[0];
-  int status = 0;
-  if (first < 0)
+  if (pid < 0)
     return snprintf (err, errlen, "fork: %s", strerror (errno)), -1;
-  while (waitpid (first, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return last_words (errfd, "pasta", err, errlen), -1;
+  /* In the foreground, pasta writes its pid file once the interface,
+   * addresses, routes and port forwards are set up: that is "ready". It
+   * stays our child, and the pipe reads end-of-file if it fails. */
   char buf[32] = "";
-  struct pollfd p = { .fd = pidfd, .events = POLLIN };
-  if (poll (&p, 1, 1000) == 1 && read (pidfd, buf, sizeof buf - 1) > 0)
-    return (pid_t) atoi (buf);
-  return snprintf (err, errlen, "pasta did not tell its process id"), -1;
+  ssize_t n;
+  do
+    n = read (pidfd, buf, sizeof buf - 1);
+  while (n < 0 && errno == EINTR);
+  if (n > 0)
+    return pid;
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  last_words (errfd, "pasta", err, errlen);
+  return -1;
 }
 
 /* One request on slirp4netns's API socket; NULL on success, else the
