@@ -265,6 +265,15 @@ data_fd (const char *name, const char *text)
 void
 sbx_net_finalize (struct sbx_plan *plan)
 {
+  /* A later --share-net or --unshare-net overrides none and host, as the
+   * last word wins elsewhere; user and allow= cannot work without their
+   * own namespace, so a --share-net after them is a contradiction. */
+  bool own_ns = (plan->namespaces & SBX_NS_NET) != 0;
+  if ((plan->net_mode == SBX_NET_USER || plan->net_mode == SBX_NET_ALLOW) && !own_ns)
+    sbx_die ("--net %s: needs its own network namespace, which a later --share-net undid",
+             plan->net_mode == SBX_NET_USER ? "user" : "allow=");
+  if ((plan->net_mode == SBX_NET_NONE && !own_ns) || (plan->net_mode == SBX_NET_HOST && own_ns))
+    plan->net_mode = SBX_NET_UNSET;
   bool user = plan->net_mode == SBX_NET_USER;
   if (!user && plan->net_backend != SBX_NET_BACKEND_AUTO)
     sbx_die ("--net-backend: needs --net user");

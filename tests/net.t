@@ -152,6 +152,7 @@ bad "port out of range" "'70000' is not a port number" --net user --port 70000:8
 bad "unknown port protocol" "unknown protocol 'sctp'" --net user --port 8080:80/sctp true
 bad "port address not an IP" "'nowhere' is not an IP address" --net user --port nowhere:8080:80 true
 bad "--port without --net user" "--port: needs --net user" --port 8080:80 true
+bad "--net user undone by --share-net" "needs its own network namespace" --net user --share-net true
 bad "bad allow-list domain" "not a domain name" --net 'allow=exa mple.com' true
 bad "port already in use" "127.0.0.1:$HOST_PORT/tcp: host port already in use" --net user --port "$HOST_PORT:80" true
 BAD_PATH=$T_TMP/empty
