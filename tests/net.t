@@ -131,6 +131,15 @@ sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 --nopr
 t_isnt "$T_RC" 0 "allow=: a direct connection, without the proxy, is impossible"
 sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 --noproxy '*' "http://192.0.2.1:$HOST_PORT/"
 t_like "$T_ERR" "unreachable|Couldn't connect|Failed to connect" "allow=: no route out of the sandbox"
+# The proxy is sbx's child in a session of its own; SIGKILL of sbx ends it.
+"$SBX" "${BASE[@]}" --net allow=good.test sleep 60 &
+sbx_pid=$!
+proxy_of () { ps -o pid=,sid= --ppid "$sbx_pid" | awk '$1 == $2 { print $1 }'; }
+retry 100 test -n "$(proxy_of)"
+proxy=$(proxy_of)
+kill -KILL "$sbx_pid"; wait "$sbx_pid" 2>/dev/null
+proxy_gone () { ! kill -0 "$proxy" 2>/dev/null || [ "$(ps -o stat= -p "$proxy")" = Z ]; }
+[ -n "$proxy" ] && retry 100 proxy_gone; t_result $? "allow=: the proxy is gone after SIGKILL of sbx"
 
 # --- bad input ----------------------------------------------------------
 
