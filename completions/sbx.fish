@@ -33,6 +33,10 @@ function __sbx_option_args
             --seccomp.errno --seccomp.block-secondary --protocol --add-seccomp-fd \
             --caps.keep --caps.drop --info-fd --json-status-fd
             echo value
+        case --net-backend --port --dns --hosts-file --net-log
+            echo value
+        case --host-loopback
+            echo
         case --help --version --dry-run --unshare-user --unshare-user-try --unshare-pid \
             --unshare-net --unshare-ipc --unshare-uts --unshare-cgroup --unshare-cgroup-try \
             --unshare-all --share-net --clearenv --die-with-parent --new-session --as-pid-1 \
@@ -199,7 +203,7 @@ complete -c sbx -n __sbx_want_option -l mkdir -r -F -d "Create the folder PATH u
 complete -c sbx -n __sbx_want_option -l private-tmp -d "An empty tmpfs on /tmp"
 complete -c sbx -n __sbx_want_option -l ro-system -d "/usr, /etc and the /bin, /lib, /lib64, /sbin links, read-only"
 complete -c sbx -n __sbx_want_option -l cwd-rw -d "The current directory read-write, and start there"
-complete -c sbx -n __sbx_want_option -l net -x -a "none host" -d "Network: none (a new namespace with lo) or host"
+complete -c sbx -n __sbx_want_option -l net -x -a "none host user allow=" -d "Network: none (lo only), host, user (pasta/slirp4netns) or allow=DOMAIN,..."
 complete -c sbx -n __sbx_want_option -l x11 -d "The X server socket and its cookie"
 complete -c sbx -n __sbx_want_option -l wayland -d "The Wayland compositor socket"
 complete -c sbx -n __sbx_want_option -l pulseaudio -d "The PulseAudio socket"
@@ -220,6 +224,12 @@ complete -c sbx -n __sbx_want_option -l unshare-cgroup -d "Create a cgroup names
 complete -c sbx -n __sbx_want_option -l unshare-cgroup-try -d "Create a cgroup namespace if the kernel can"
 complete -c sbx -n __sbx_want_option -l unshare-all -d "Create every namespace: user, pid, net, ipc, uts, cgroup"
 complete -c sbx -n __sbx_want_option -l share-net -d "Keep the host's network namespace (after --unshare-all)"
+complete -c sbx -n __sbx_want_option -l net-backend -x -a "pasta slirp4netns" -d "With --net user: the user-mode network helper"
+complete -c sbx -n __sbx_want_option -l port -x -d "With --net user: forward [ADDR:]HOSTPORT:SANDBOXPORT[/tcp|/udp]"
+complete -c sbx -n __sbx_want_option -l host-loopback -d "With --net user: let the sandbox reach the host's 127.0.0.1"
+complete -c sbx -n __sbx_want_option -l dns -x -d "Write the sandbox's own resolv.conf with this name server"
+complete -c sbx -n __sbx_want_option -l hosts-file -r -F -d "Install FILE as the sandbox's /etc/hosts"
+complete -c sbx -n __sbx_want_option -l net-log -r -F -d "With --net allow=: append each proxy decision to FILE"
 
 # Identity
 complete -c sbx -n __sbx_want_option -l uid -x -d "Map the caller's uid to UID inside"

@@ -4,6 +4,7 @@
 #include "parse.h"
 
 #include "error.h"
+#include "net.h"
 #include "util.h"
 
 #include <errno.h>
@@ -157,12 +158,7 @@ sbx_directive_cwd_rw (struct sbx_parse *ctx, const struct sbx_option *opt, char 
 void
 sbx_directive_net (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
-  if (strcmp (args[0], "none") == 0)
-    ctx->plan->namespaces |= SBX_NS_NET;
-  else if (strcmp (args[0], "host") == 0)
-    ctx->plan->namespaces &= ~(unsigned) SBX_NS_NET;
-  else
-    sbx_parse_error (ctx, opt, "unknown network mode '%s' (none or host)", args[0]);
+  sbx_net_handle_mode (ctx, opt, args);
 }
 
 static void

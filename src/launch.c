@@ -12,6 +12,7 @@
 #include "stages.h"
 
 #include "error.h"
+#include "net.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -115,6 +116,9 @@ sbx_launch (const struct sbx_plan *plan)
   /* While the host's file system, and the filter cache in it, is ours. */
   create_host_folders (plan);
   autoclose int proxy = sbx_stage_dbus_proxy (plan);
+  /* Forked while sbx is still in the host's network namespace. */
+  struct sbx_net_helper net;
+  sbx_net_start (plan, &net);
   struct sbx_seccomp_programs filters;
   sbx_seccomp_prepare (&plan->seccomp, &filters);
 
@@ -134,6 +138,7 @@ sbx_launch (const struct sbx_plan *plan)
 
   sbx_stage_namespaces (plan, true);
   sbx_stage_network (plan);
+  sbx_net_attach (plan, &net);
   sigset_t blocked, saved_mask;
   sbx_forwarded_signals (&blocked);
   sigaddset (&blocked, SIGCHLD);
@@ -182,6 +187,7 @@ sbx_launch (const struct sbx_plan *plan)
       sbx_report_started (plan, &ids, child);
     }
   int code = sbx_supervise (child, false, plan->new_session);
+  sbx_net_stop (&net);
   sbx_report_exited (plan, code);
   if (plan->dbus_proxy != NULL)
     unlink (plan->dbus_proxy);

@@ -1,11 +1,21 @@
 /* Stage 3: a new network namespace starts with lo down; bring it up over
- * rtnetlink so that loopback services inside the sandbox work. */
+ * rtnetlink so that loopback services inside the sandbox work. Then, for
+ * --net user and --net allow=, the helper process that connects it. */
 #include "stages.h"
 
 #include "error.h"
+#include "net.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -56,4 +66,159 @@ sbx_stage_network (const struct sbx_plan *plan)
       if (err->error != 0)
         sbx_die_errno (-err->error, "bring up loopback", "lo");
     }
+}
+
+/* --- the network helper process (see net.h) --------------------------- */
+
+static void
+send_reply (int control, const char *error)
+{
+  const char *msg = error != NULL ? error : "";
+  (void) !send (control, msg, strlen (msg) + 1, MSG_NOSIGNAL);
+}
+
+/* The helper: forked before the namespaces, so in the host's network
+ * namespace, in its own session so that a terminal's ^C reaches only the
+ * sandbox; sbx ends it by closing the socket pair. */
+static noreturn void
+helper_main (const struct sbx_plan *plan, int control, int log)
+{
+  setsid ();
+  /* Nothing of sbx's reaches pasta or slirp4netns but what they are
+   * given on purpose, and the caller's stdin and stdout are let go. */
+  syscall (SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0)
+    {
+      dup2 (null, 0);
+      dup2 (null, 1);
+      close (null);
+    }
+  pid_t sbx_pid = 0;
+  int listener = -1;
+  char cbuf[CMSG_SPACE (sizeof (int))];
+  struct iovec iov = { .iov_base = &sbx_pid, .iov_len = sizeof sbx_pid };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t n;
+  do
+    n = recvmsg (control, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != sizeof sbx_pid)
+    _exit (0);                  /* sbx gave up before the namespaces */
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
+  if (cmsg != NULL && cmsg->cmsg_type == SCM_RIGHTS)
+    memcpy (&listener, CMSG_DATA (cmsg), sizeof listener);
+
+  if (plan->net_mode == SBX_NET_ALLOW)
+    {
+      send_reply (control, NULL);
+      sbx_net_proxy_run (plan, listener, control, log);
+      _exit (0);
+    }
+
+  char err[512] = "";
+  pid_t backend = sbx_net_user_start (plan, sbx_pid, err, sizeof err);
+  send_reply (control, backend < 0 ? err : NULL);
+  if (backend < 0)
+    _exit (SBX_EXIT_FAILURE);
+  struct pollfd p = { .fd = control, .events = POLLIN };
+  while (poll (&p, 1, -1) < 0 && errno == EINTR)
+    ;
+  kill (backend, SIGTERM);
+  while (waitpid (backend, NULL, 0) < 0 && errno == EINTR)
+    ;
+  _exit (0);
+}
+
+void
+sbx_net_start (const struct sbx_plan *plan, struct sbx_net_helper *helper)
+{
+  *helper = (struct sbx_net_helper) { .control = -1, .pid = -1 };
+  if (!sbx_net_needs_helper (plan))
+    return;
+  autoclose int log = -1;
+  if (plan->net_log != NULL)
+    {
+      log = open (plan->net_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+      if (log < 0)
+        sbx_die_errno (errno, "--net-log", plan->net_log);
+    }
+  int pair[2];
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    sbx_die_errno (errno, "start the network helper", NULL);
+  pid_t pid = fork ();
+  if (pid < 0)
+    sbx_die_errno (errno, "start the network helper", NULL);
+  if (pid == 0)
+    {
+      close (pair[0]);
+      helper_main (plan, pair[1], log);
+    }
+  close (pair[1]);
+  helper->control = pair[0];
+  helper->pid = pid;
+}
+
+/* The proxy's listening socket is made here, by sbx inside the sandbox's
+ * network namespace: the sandbox reaches it at 127.0.0.1, while the
+ * helper that accepts on it dials out from the host's namespace. */
+static int
+proxy_listener (void)
+{
+  int s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_in addr = {
+    .sin_family = AF_INET,
+    .sin_port = htons (SBX_NET_PROXY_PORT),
+    .sin_addr.s_addr = htonl (INADDR_LOOPBACK),
+  };
+  if (s < 0 || bind (s, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (s, 128) < 0)
+    sbx_die_errno (errno, "start the network proxy", "127.0.0.1");
+  return s;
+}
+
+void
+sbx_net_attach (const struct sbx_plan *plan, const struct sbx_net_helper *helper)
+{
+  if (helper->control < 0)
+    return;
+  pid_t self = getpid ();
+  struct iovec iov = { .iov_base = &self, .iov_len = sizeof self };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+  char cbuf[CMSG_SPACE (sizeof (int))] = { 0 };
+  autoclose int listener = -1;
+  if (plan->net_mode == SBX_NET_ALLOW)
+    {
+      listener = proxy_listener ();
+      msg.msg_control = cbuf;
+      msg.msg_controllen = sizeof cbuf;
+      struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cmsg), &listener, sizeof listener);
+    }
+  if (sendmsg (helper->control, &msg, MSG_NOSIGNAL) < 0)
+    sbx_die_errno (errno, "start the network helper", NULL);
+  /* The command runs only once the helper says the network is ready. */
+  char reply[512];
+  ssize_t n;
+  do
+    n = recv (helper->control, reply, sizeof reply - 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    sbx_die ("network: the helper exited before the network was ready");
+  reply[n] = '\0';
+  if (reply[0] != '\0')
+    sbx_die ("network: %s", reply);
+}
+
+void
+sbx_net_stop (struct sbx_net_helper *helper)
+{
+  if (helper->control < 0)
+    return;
+  close (helper->control);
+  helper->control = -1;
+  while (waitpid (helper->pid, NULL, 0) < 0 && errno == EINTR)
+    ;
 }

@@ -4,6 +4,7 @@
 #include "profile.h"
 
 #include "caps.h"
+#include "net.h"
 #include "error.h"
 #include "overlay.h"
 #include "util.h"
@@ -574,7 +575,7 @@ static const struct sbx_option option_table[] = {
     sbx_directive_ro_system, 0, 0 },
   { "cwd-rw", 0, NULL, "The current directory read-write, and start there", SBX_SECT_PROFILES,
     sbx_directive_cwd_rw, 0, 0 },
-  { "net", 1, "MODE", "Network: none (a new namespace with lo) or host", SBX_SECT_PROFILES, sbx_directive_net, 0, 0 },
+  { "net", 1, "MODE", "Network: none (lo only), host, user (pasta/slirp4netns) or allow=DOMAIN[,DOMAIN...]", SBX_SECT_PROFILES, sbx_directive_net, 0, 0 },
   { "x11", 0, NULL, "The X server socket and its cookie", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
   { "wayland", 0, NULL, "The Wayland compositor socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
   { "pulseaudio", 0, NULL, "The PulseAudio socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
@@ -602,6 +603,19 @@ static const struct sbx_option option_table[] = {
   { "unshare-all", 0, NULL, "Create every namespace: user, pid, net, ipc, uts, cgroup (if possible)", SBX_SECT_NAMESPACES, handle_unshare_all,
     SBX_NS_PID | SBX_NS_NET | SBX_NS_IPC | SBX_NS_UTS, 0 },
   { "share-net", 0, NULL, "Keep the host's network namespace (after --unshare-all)", SBX_SECT_NAMESPACES, handle_unshare, -(long) SBX_NS_NET, 0 },
+  /* Networking (net.h): the modes themselves are the `net` directive. */
+  { "net-backend", 1, "NAME", "With --net user: pasta or slirp4netns (default: pasta if installed)", SBX_SECT_NAMESPACES,
+    sbx_net_handle_option, SBX_NETOPT_BACKEND, 0 },
+  { "port", 1, "[ADDR:]HOSTPORT:SANDBOXPORT[/tcp|/udp]", "With --net user: forward a host port (127.0.0.1 by default) into the sandbox",
+    SBX_SECT_NAMESPACES, sbx_net_handle_option, SBX_NETOPT_PORT, 0 },
+  { "host-loopback", 0, NULL, "With --net user: let the sandbox reach the host's 127.0.0.1 through the gateway", SBX_SECT_NAMESPACES,
+    sbx_net_handle_option, SBX_NETOPT_HOST_LOOPBACK, 0 },
+  { "dns", 1, "ADDR", "Write the sandbox's own resolv.conf with this name server", SBX_SECT_NAMESPACES,
+    sbx_net_handle_option, SBX_NETOPT_DNS, 0 },
+  { "hosts-file", 1, "FILE", "Install FILE as the sandbox's /etc/hosts (the allow-list proxy resolves with it too)", SBX_SECT_NAMESPACES,
+    sbx_net_handle_option, SBX_NETOPT_HOSTS_FILE, 0 },
+  { "net-log", 1, "FILE", "With --net allow=: append each proxy decision to FILE", SBX_SECT_NAMESPACES,
+    sbx_net_handle_option, SBX_NETOPT_LOG, 0 },
 
   { "uid", 1, "UID", "Map the caller's uid to UID inside (default: the caller's)", SBX_SECT_IDENTITY, handle_id, 'u', 0 },
   { "gid", 1, "GID", "Map the caller's gid to GID inside (default: the caller's)", SBX_SECT_IDENTITY, handle_id, 'g', 0 },

@@ -2,6 +2,7 @@
 
 #include "bpfcache.h"
 #include "caps.h"
+#include "net.h"
 #include "profile.h"
 #include "error.h"
 #include "overlay.h"
@@ -52,6 +53,8 @@ plan_free (struct sbx_plan *plan)
   free (plan->unwrap);
   free (plan->dbus_talk);
   free (plan->overlay_srcs);
+  free (plan->net_ports);
+  free (plan->net_allow);
   for (size_t i = 0; i < plan->n_owned; i++)
     free (plan->owned[i]);
   free (plan->owned);
@@ -211,6 +214,7 @@ plan_finalize (struct sbx_plan *plan)
 
   sbx_overlay_finalize (plan);
   plan_dbus_proxy (plan);
+  sbx_net_finalize (plan);
   for (size_t i = 0; i < plan->n_fs_ops; i++)
     {
       const struct sbx_fs_op *op = &plan->fs_ops[i];
@@ -263,8 +267,9 @@ plan_needs_monitor (const struct sbx_plan *plan)
   /* setsid() fails for a process-group leader, which sbx is when a shell
    * with job control starts it: a forked child is never one. */
   /* A D-Bus proxy lives as long as the monitor holds its pipe. */
+  /* So does the network helper (net.h). */
   return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0 || plan->new_session
-         || plan->dbus_proxy != NULL;
+         || plan->dbus_proxy != NULL || sbx_net_needs_helper (plan);
 }
 
 static void
@@ -352,6 +357,7 @@ plan_print (const struct sbx_plan *plan, FILE *out)
   if (plan->new_session)
     fputs (" new-session", out);
   fputc ('\n', out);
+  sbx_net_print (plan, out);
   fputs ("filesystem:\n  tmpfs / (new root)\n", out);
   for (size_t i = 0; i < plan->n_fs_ops; i++)
     print_fs_op (out, &plan->fs_ops[i]);

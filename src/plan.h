@@ -71,6 +71,16 @@ struct sbx_env_op {
   const char *value;
 };
 
+/* Networking (net*.c): how the sandbox's network namespace is connected. */
+enum sbx_net_mode { SBX_NET_UNSET, SBX_NET_NONE, SBX_NET_HOST, SBX_NET_USER, SBX_NET_ALLOW };
+enum sbx_net_backend { SBX_NET_BACKEND_AUTO, SBX_NET_BACKEND_PASTA, SBX_NET_BACKEND_SLIRP4NETNS };
+
+struct sbx_net_port {
+  char addr[64];                /* host address to bind; 127.0.0.1 by default */
+  unsigned host_port, sandbox_port;
+  bool udp;
+};
+
 struct sbx_plan {
   unsigned namespaces;          /* enum sbx_ns bits to create */
   unsigned namespaces_try;      /* of those, the ones whose failure is fine */
@@ -130,6 +140,17 @@ struct sbx_plan {
   const char *changes_dir;      /* its DIR */
   const char *commit_to;        /* --to ROOT */
   bool yes, json;
+  enum sbx_net_mode net_mode;   /* --net; UNSET: the namespace options decide */
+  enum sbx_net_backend net_backend;
+  const char *net_helper;       /* the pasta or slirp4netns program found */
+  struct sbx_net_port *net_ports;
+  size_t n_net_ports;
+  bool net_host_loopback;
+  const char *net_dns;          /* --dns */
+  const char *net_hosts_file;   /* --hosts-file */
+  char **net_allow;             /* --net allow=: domains, "*.x" for subdomains */
+  size_t n_net_allow;
+  const char *net_log;          /* --net-log */
   char **owned;                 /* strings the plan keeps alive (profile words) */
   size_t n_owned;
 };
