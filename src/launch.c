@@ -48,6 +48,7 @@ die_with_parent (const struct sbx_plan *plan, pid_t parent, int parent_pidfd)
 static noreturn void
 finish_and_exec (const struct sbx_plan *plan, const struct sbx_seccomp_programs *filters)
 {
+  sbx_stage_rlimits (&plan->limits);
   sbx_stage_close_fds (plan);
   sbx_stage_credentials (plan);
   sbx_stage_seccomp (filters);
@@ -112,6 +113,7 @@ sbx_launch (const struct sbx_plan *plan)
 {
   pid_t parent = getppid ();
   bool reports = plan->info_fd >= 0 || plan->json_status_fd >= 0;
+  sbx_cgroup_reexec (&plan->limits, plan->self_argv);
   /* While the host's file system, and the filter cache in it, is ours. */
   create_host_folders (plan);
   autoclose int proxy = sbx_stage_dbus_proxy (plan);
@@ -132,11 +134,15 @@ sbx_launch (const struct sbx_plan *plan)
       run_sandbox (plan, &filters, NULL);
     }
 
+  /* Made with the caller's own credentials, before any namespace. */
+  struct sbx_cgroup cgroup;
+  sbx_cgroup_create (&plan->limits, &cgroup);
   sbx_stage_namespaces (plan, true);
   sbx_stage_network (plan);
   sigset_t blocked, saved_mask;
   sbx_forwarded_signals (&blocked);
   sigaddset (&blocked, SIGCHLD);
+  sigaddset (&blocked, SIGALRM);
   sigprocmask (SIG_BLOCK, &blocked, &saved_mask);
   die_with_parent (plan, parent, -1);
 
@@ -157,6 +163,8 @@ sbx_launch (const struct sbx_plan *plan)
   if (child == 0)
     {
       die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));
+      /* Into the cgroup before anything of the sandbox runs. */
+      sbx_cgroup_join (&cgroup, plan->namespaces & SBX_NS_CGROUP, plan->namespaces_try & SBX_NS_CGROUP);
       sbx_stage_mount_namespace ();
       if (reports)
         {
@@ -181,7 +189,11 @@ sbx_launch (const struct sbx_plan *plan)
         read_namespace_ids (plan, child, &ids);
       sbx_report_started (plan, &ids, child);
     }
+  struct sbx_timeout timeout;
+  sbx_timeout_start (&plan->limits, &timeout, child);
   int code = sbx_supervise (child, false, plan->new_session);
+  sbx_timeout_stop (&timeout);
+  code = sbx_cgroup_finish (&plan->limits, &cgroup, timeout.phase > 0, code);
   sbx_report_exited (plan, code);
   if (plan->dbus_proxy != NULL)
     unlink (plan->dbus_proxy);
