@@ -118,7 +118,7 @@ own_cgroup (const char *controller)
       if (path == NULL)
         continue;
       *path++ = '\0';
-      ctrls++;
+      *ctrls++ = '\0';
       if (controller == NULL ? strcmp (line, "0") == 0 && *ctrls == '\0' : has_word (ctrls, controller, ","))
         found = sbx_xstrdup (path);
     }
