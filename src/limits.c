@@ -290,7 +290,7 @@ sbx_limits_finalize (struct sbx_limits *l, const char *profile)
   if ((l->set & SBX_LIM_SWAP) && !(l->set & SBX_LIM_MEMORY))
     sbx_die ("--memory-swap: needs --memory too");
   unsigned needed = needed_roles (l);
-  unsigned wanted = l->stats || l->timeout > 0 ? (1u << SBX_CG_MEMORY) | (1u << SBX_CG_CPUACCT) : 0;
+  unsigned wanted = l->stats ? (1u << SBX_CG_MEMORY) | (1u << SBX_CG_CPUACCT) : 0;
   if (needed == 0 && wanted == 0)
     return;
   if (l->set & SBX_LIM_MEMORY)
@@ -305,7 +305,19 @@ sbx_limits_finalize (struct sbx_limits *l, const char *profile)
       fall_back_to_rlimits (l, why);
     }
   if (l->cgroup.kind != SBX_CGK_NONE)
-    l->cgroup.name = sbx_xasprintf ("sbx-%s-%d", profile != NULL ? profile : "sbx", (int) getpid ());
+    {
+      /* A profile given as a path: its base name, in characters a
+       * cgroup's folder name can hold. */
+      const char *base = profile != NULL ? strrchr (profile, '/') : NULL;
+      base = base != NULL ? base + 1 : profile != NULL && profile[0] != '\0' ? profile : "sbx";
+      size_t len = strlen (base);
+      if (len > 4 && strcmp (base + len - 4, ".sbx") == 0)
+        len -= 4;
+      l->cgroup.name = sbx_xasprintf ("sbx-%.*s-%d", (int) (len > 64 ? 64 : len), base, (int) getpid ());
+      for (char *p = l->cgroup.name; *p; p++)
+        if (!isalnum ((unsigned char) *p) && !strchr ("-_.", *p))
+          *p = '_';
+    }
 }
 
 bool
