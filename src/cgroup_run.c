@@ -43,12 +43,17 @@ sbx_cgroup_reexec (const struct sbx_limits *limits, char **self_argv)
   sbx_die_errno (errno, "run systemd-run --user --scope for a delegated cgroup", NULL);
 }
 
+/* A limit the kernel refuses (a quota above the parent's, a leaf that
+ * cannot be made) leaves nothing behind: the cgroup goes before sbx dies. */
 static void
-write_in (const char *dir, const char *file, const char *value)
+write_in (struct sbx_cgroup *cg, const char *dir, const char *file, const char *value)
 {
   autofree char *path = sbx_xasprintf ("%s/%s", dir, file);
-  if (sbx_write_file_at (AT_FDCWD, path, value) < 0)
-    sbx_die_errno (errno, "write cgroup limit", path);
+  if (sbx_write_file_at (AT_FDCWD, path, value) == 0)
+    return;
+  int saved = errno;
+  sbx_cgroup_remove (cg);
+  sbx_die_errno (saved, "write cgroup limit", path);
 }
 
 static bool
@@ -59,78 +64,78 @@ exists_in (const char *dir, const char *file)
 }
 
 static void
-write_bytes (const char *dir, const char *file, uint64_t bytes, const char *max_word)
+write_bytes (struct sbx_cgroup *cg, const char *dir, const char *file, uint64_t bytes, const char *max_word)
 {
   char value[32];
   if (bytes == SBX_UNLIMITED)
     snprintf (value, sizeof value, "%s", max_word);
   else
     snprintf (value, sizeof value, "%llu", (unsigned long long) bytes);
-  write_in (dir, file, value);
+  write_in (cg, dir, file, value);
 }
 
 static void
-write_v2_limits (const struct sbx_limits *l, const struct sbx_cgroup *cg)
+write_v2_limits (const struct sbx_limits *l, struct sbx_cgroup *cg)
 {
   const char *mem = cg->role_dir[SBX_CG_MEMORY];
   char value[64];
   if (l->set & SBX_LIM_MEMORY)
-    write_bytes (mem, "memory.max", l->memory, "max");
+    write_bytes (cg, mem, "memory.max", l->memory, "max");
   /* A memory limit the sandbox could swap its way around is none:
    * without --memory-swap, no swap. */
   if ((l->set & SBX_LIM_SWAP) || ((l->set & SBX_LIM_MEMORY) && exists_in (mem, "memory.swap.max")))
-    write_bytes (mem, "memory.swap.max", (l->set & SBX_LIM_SWAP) ? l->memory_swap : 0, "max");
+    write_bytes (cg, mem, "memory.swap.max", (l->set & SBX_LIM_SWAP) ? l->memory_swap : 0, "max");
   if (l->set & SBX_LIM_PIDS)
-    write_bytes (cg->role_dir[SBX_CG_PIDS], "pids.max", l->pids, "max");
+    write_bytes (cg, cg->role_dir[SBX_CG_PIDS], "pids.max", l->pids, "max");
   if (l->set & SBX_LIM_CPUS)
     {
       snprintf (value, sizeof value, "%.0f 100000", fmax (1000, l->cpus * 100000));
-      write_in (cg->role_dir[SBX_CG_CPU], "cpu.max", value);
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.max", value);
     }
   if (l->set & SBX_LIM_CPU_WEIGHT)
     {
       snprintf (value, sizeof value, "%u", l->cpu_weight);
-      write_in (cg->role_dir[SBX_CG_CPU], "cpu.weight", value);
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.weight", value);
     }
   if (l->set & SBX_LIM_IO_WEIGHT)
     {
       snprintf (value, sizeof value, "default %u", l->io_weight);
-      write_in (cg->role_dir[SBX_CG_IO], "io.weight", value);
+      write_in (cg, cg->role_dir[SBX_CG_IO], "io.weight", value);
     }
 }
 
 /* v1 counts memory and swap together in memsw, and weights on its own
  * scales: cpu.shares 1024 and blkio.weight 500 are v2's weight 100. */
 static void
-write_v1_limits (const struct sbx_limits *l, const struct sbx_cgroup *cg)
+write_v1_limits (const struct sbx_limits *l, struct sbx_cgroup *cg)
 {
   const char *mem = cg->role_dir[SBX_CG_MEMORY];
   char value[64];
   if (l->set & SBX_LIM_MEMORY)
-    write_bytes (mem, "memory.limit_in_bytes", l->memory, "-1");
+    write_bytes (cg, mem, "memory.limit_in_bytes", l->memory, "-1");
   if (l->set & SBX_LIM_SWAP)
     {
       if (!exists_in (mem, "memory.memsw.limit_in_bytes"))
-        sbx_die ("--memory-swap: this kernel does not account swap in cgroup v1 (no memory.memsw; "
+        sbx_cgroup_remove (cg), sbx_die ("--memory-swap: this kernel does not account swap in cgroup v1 (no memory.memsw; "
                  "boot with swapaccount=1)");
       uint64_t both = l->memory == SBX_UNLIMITED || l->memory_swap == SBX_UNLIMITED
                         ? SBX_UNLIMITED : l->memory + l->memory_swap;
-      write_bytes (mem, "memory.memsw.limit_in_bytes", both, "-1");
+      write_bytes (cg, mem, "memory.memsw.limit_in_bytes", both, "-1");
     }
   else if ((l->set & SBX_LIM_MEMORY) && exists_in (mem, "memory.memsw.limit_in_bytes"))
-    write_bytes (mem, "memory.memsw.limit_in_bytes", l->memory, "-1");
+    write_bytes (cg, mem, "memory.memsw.limit_in_bytes", l->memory, "-1");
   if (l->set & SBX_LIM_PIDS)
-    write_bytes (cg->role_dir[SBX_CG_PIDS], "pids.max", l->pids, "max");
+    write_bytes (cg, cg->role_dir[SBX_CG_PIDS], "pids.max", l->pids, "max");
   if (l->set & SBX_LIM_CPUS)
     {
-      write_in (cg->role_dir[SBX_CG_CPU], "cpu.cfs_period_us", "100000");
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.cfs_period_us", "100000");
       snprintf (value, sizeof value, "%.0f", fmax (1000, l->cpus * 100000));
-      write_in (cg->role_dir[SBX_CG_CPU], "cpu.cfs_quota_us", value);
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.cfs_quota_us", value);
     }
   if (l->set & SBX_LIM_CPU_WEIGHT)
     {
       snprintf (value, sizeof value, "%u", l->cpu_weight * 1024 / 100 < 2 ? 2 : l->cpu_weight * 1024 / 100);
-      write_in (cg->role_dir[SBX_CG_CPU], "cpu.shares", value);
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.shares", value);
     }
   if (l->set & SBX_LIM_IO_WEIGHT)
     {
@@ -138,9 +143,9 @@ write_v1_limits (const struct sbx_limits *l, const struct sbx_cgroup *cg)
       snprintf (value, sizeof value, "%u", w < 10 ? 10 : w > 1000 ? 1000 : w);
       const char *io = cg->role_dir[SBX_CG_IO];
       if (exists_in (io, "blkio.weight"))
-        write_in (io, "blkio.weight", value);
+        write_in (cg, io, "blkio.weight", value);
       else if (exists_in (io, "blkio.bfq.weight"))
-        write_in (io, "blkio.bfq.weight", value);
+        write_in (cg, io, "blkio.bfq.weight", value);
       else
         sbx_warn ("--io-weight: no blkio.weight here (the I/O scheduler has no weights); not enforced");
     }
@@ -162,7 +167,7 @@ enable_v2_controllers (const struct sbx_limits *l, struct sbx_cgroup *cg)
   cg->leaf = sbx_xstrdup (c->leaf);
   char pid[16];
   snprintf (pid, sizeof pid, "%d", (int) getpid ());
-  write_in (c->leaf, "cgroup.procs", pid);
+  write_in (cg, c->leaf, "cgroup.procs", pid);
   autofree char *subtree_path = sbx_xasprintf ("%s/cgroup.subtree_control", c->parent[SBX_CG_CPUACCT]);
   autofree char *subtree = NULL;
   size_t cap = 0;
@@ -176,7 +181,7 @@ enable_v2_controllers (const struct sbx_limits *l, struct sbx_cgroup *cg)
       {
         char word[16];
         snprintf (word, sizeof word, "+%s", names[r]);
-        write_in (c->parent[r], "cgroup.subtree_control", word);
+        write_in (cg, c->parent[r], "cgroup.subtree_control", word);
       }
 }
 
@@ -245,7 +250,10 @@ empty_and_remove (const char *dir, bool v2)
 {
   autofree char *procs_path = sbx_xasprintf ("%s/cgroup.procs", dir);
   if (v2 && exists_in (dir, "cgroup.kill"))
-    write_in (dir, "cgroup.kill", "1");
+    {
+      autofree char *kill_path = sbx_xasprintf ("%s/cgroup.kill", dir);
+      sbx_write_file_at (AT_FDCWD, kill_path, "1");
+    }
   for (int tries = 0; tries < 500; tries++)
     {
       if (rmdir (dir) == 0 || errno == ENOENT)

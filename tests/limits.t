@@ -150,8 +150,22 @@ if [ -n "$cpu_cg" ]; then
   sbx_status $BASE --cpus 0.5 "$HOG" spin 3
   [ "${T_OUT:-0}" -ge 20 ] && [ "${T_OUT:-100}" -le 75 ]
   t_result $? "--cpus 0.5 keeps a busy loop near 50% of a CPU ($cpu_cg)" "got ${T_OUT}%"
+  # A limit the kernel refuses (v1: a quota above the parent's) leaves
+  # nothing behind.
+  parent=$(printf '%s\n' "$cpu_cg" | sed -n 's/^v1 cpu:\(.*\)\/sbx-sbx-[0-9]*$/\1/p')
+  if [ -n "$parent" ] && [ -w "$parent/cpu.cfs_quota_us" ]; then
+    echo 50000 > "$parent/cpu.cfs_quota_us"
+    before=$(ls "$parent")
+    sbx_status $BASE --cpus 2 true
+    echo -1 > "$parent/cpu.cfs_quota_us"
+    t_is "$T_RC" 125 "a limit the kernel refuses exits 125"
+    t_like "$T_ERR" "^sbx: write cgroup limit: .*cpu.cfs_quota_us: Invalid argument$" "and names the file"
+    t_is "$(ls "$parent")" "$before" "and leaves no cgroup behind"
+  else
+    for i in 1 2 3; do t_skip "a refused limit: needs a delegated v1 cpu cgroup"; done
+  fi
 else
-  t_skip "--cpus: $no_cgroup"
+  for i in 1 2 3 4; do t_skip "--cpus: $no_cgroup"; done
 fi
 
 # --- no delegation ---------------------------------------------------------------
