@@ -48,7 +48,6 @@ die_with_parent (const struct sbx_plan *plan, pid_t parent, int parent_pidfd)
 static noreturn void
 finish_and_exec (const struct sbx_plan *plan, const struct sbx_seccomp_programs *filters)
 {
-  sbx_stage_rlimits (&plan->limits);
   sbx_stage_close_fds (plan);
   sbx_stage_credentials (plan);
   sbx_stage_seccomp (filters);

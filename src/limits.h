@@ -90,7 +90,8 @@ void sbx_limits_print (const struct sbx_limits *limits, FILE *out);
 /* "64M", "1.5G" style, for messages and the summary. */
 void sbx_format_size (char *buf, size_t len, uint64_t bytes);
 
-/* rlimits.c: set the rlimits in the sandbox process, before exec. */
+/* rlimits.c: set the rlimits in the sandbox process, just before exec
+ * (exec.c), once nothing is left to allocate. */
 void sbx_stage_rlimits (const struct sbx_limits *limits);
 
 /* cgroup.c: the sandbox's cgroup at launch. */
