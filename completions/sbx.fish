@@ -31,7 +31,10 @@ function __sbx_option_args
         case --uid --gid --perms --size --unsetenv --hostname --argv0 --cap-add --cap-drop \
             --keep-fd --seccomp --seccomp.block --seccomp.allow --seccomp.allowlist \
             --seccomp.errno --seccomp.block-secondary --protocol --add-seccomp-fd \
-            --caps.keep --caps.drop --info-fd --json-status-fd
+            --caps.keep --caps.drop --info-fd --json-status-fd \
+            --memory --memory-swap --pids --cpus --cpu-weight --io-weight --rlimit-as \
+            --rlimit-nproc --rlimit-nofile --rlimit-fsize --rlimit-cpu --rlimit-core \
+            --timeout --kill-after
             echo value
         case --net-backend --port --dns --hosts-file --net-log
             echo value
@@ -291,6 +294,24 @@ complete -c sbx -n __sbx_want_option -l caps.drop -x -a "(__sbx_capabilities --l
 # Reporting
 complete -c sbx -n __sbx_want_option -l info-fd -x -d "Write the child pid and namespace ids to FD as JSON"
 complete -c sbx -n __sbx_want_option -l json-status-fd -x -d "Write JSON lines with the child pid and the exit status to FD"
+
+# Resource limits
+complete -c sbx -n __sbx_want_option -l memory -x -d "Memory limit (cgroup memory.max)"
+complete -c sbx -n __sbx_want_option -l memory-swap -x -d "Swap the sandbox may use besides --memory"
+complete -c sbx -n __sbx_want_option -l pids -x -d "At most N processes and threads"
+complete -c sbx -n __sbx_want_option -l cpus -x -d "CPU bandwidth in CPUs"
+complete -c sbx -n __sbx_want_option -l cpu-weight -x -d "CPU weight, 1 to 10000"
+complete -c sbx -n __sbx_want_option -l io-weight -x -d "I/O weight, 1 to 10000"
+complete -c sbx -n __sbx_want_option -l limits-best-effort -d "Without a delegated cgroup, fall back to rlimits"
+complete -c sbx -n __sbx_want_option -l rlimit-as -x -d "RLIMIT_AS"
+complete -c sbx -n __sbx_want_option -l rlimit-nproc -x -d "RLIMIT_NPROC"
+complete -c sbx -n __sbx_want_option -l rlimit-nofile -x -d "RLIMIT_NOFILE"
+complete -c sbx -n __sbx_want_option -l rlimit-fsize -x -d "RLIMIT_FSIZE"
+complete -c sbx -n __sbx_want_option -l rlimit-cpu -x -d "RLIMIT_CPU"
+complete -c sbx -n __sbx_want_option -l rlimit-core -x -d "RLIMIT_CORE"
+complete -c sbx -n __sbx_want_option -l timeout -x -d "SIGTERM the sandbox after DURATION; exit status 124"
+complete -c sbx -n __sbx_want_option -l kill-after -x -d "SIGKILL after --timeout's SIGTERM"
+complete -c sbx -n __sbx_want_option -l stats -d "At exit, print peak memory, CPU time and any limit reached"
 
 # The second argument of --bind SRC DEST, --file FD DEST, --chmod MODE PATH...
 complete -c sbx -n '__sbx_second_arg path' -F

@@ -2,6 +2,8 @@
  * searched on the sandbox's own PATH, in the sandbox's own file system. */
 #include "stages.h"
 
+#include "limits.h"
+
 #include "error.h"
 #include "util.h"
 
@@ -117,5 +119,9 @@ sbx_stage_exec (const struct sbx_plan *plan)
   memcpy (argv, plan->argv, argc * sizeof *argv);
   if (plan->argv0 != NULL)
     argv[0] = (char *) plan->argv0;
-  exec_command (plan->argv[0], argv, with_pwd (plan->envp, cwd));
+  char **envp = with_pwd (plan->envp, cwd);
+  /* Last, with nothing left to allocate: a small RLIMIT_AS must not
+   * starve sbx itself (nor a sanitizer's shadow memory). */
+  sbx_stage_rlimits (&plan->limits);
+  exec_command (plan->argv[0], argv, envp);
 }

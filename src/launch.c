@@ -113,6 +113,7 @@ sbx_launch (const struct sbx_plan *plan)
 {
   pid_t parent = getppid ();
   bool reports = plan->info_fd >= 0 || plan->json_status_fd >= 0;
+  sbx_cgroup_reexec (&plan->limits, plan->self_argv);
   /* While the host's file system, and the filter cache in it, is ours. */
   create_host_folders (plan);
   autoclose int proxy = sbx_stage_dbus_proxy (plan);
@@ -136,12 +137,16 @@ sbx_launch (const struct sbx_plan *plan)
       run_sandbox (plan, &filters, NULL);
     }
 
+  /* Made with the caller's own credentials, before any namespace. */
+  struct sbx_cgroup cgroup;
+  sbx_cgroup_create (&plan->limits, &cgroup);
   sbx_stage_namespaces (plan, true);
   sbx_stage_network (plan);
   sbx_net_attach (plan, &net);
   sigset_t blocked, saved_mask;
   sbx_forwarded_signals (&blocked);
   sigaddset (&blocked, SIGCHLD);
+  sigaddset (&blocked, SIGALRM);
   sigprocmask (SIG_BLOCK, &blocked, &saved_mask);
   die_with_parent (plan, parent, -1);
 
@@ -162,6 +167,8 @@ sbx_launch (const struct sbx_plan *plan)
   if (child == 0)
     {
       die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));
+      /* Into the cgroup before anything of the sandbox runs. */
+      sbx_cgroup_join (&cgroup, plan->namespaces & SBX_NS_CGROUP, plan->namespaces_try & SBX_NS_CGROUP);
       sbx_stage_mount_namespace ();
       if (reports)
         {
@@ -186,8 +193,12 @@ sbx_launch (const struct sbx_plan *plan)
         read_namespace_ids (plan, child, &ids);
       sbx_report_started (plan, &ids, child);
     }
+  struct sbx_timeout timeout;
+  sbx_timeout_start (&plan->limits, &timeout, child);
   int code = sbx_supervise (child, false, plan->new_session);
   sbx_net_stop (&net);
+  sbx_timeout_stop (&timeout);
+  code = sbx_cgroup_finish (&plan->limits, &cgroup, timeout.phase > 0, code);
   sbx_report_exited (plan, code);
   if (plan->dbus_proxy != NULL)
     unlink (plan->dbus_proxy);

@@ -39,6 +39,7 @@ main (int argc, char **argv)
 
   __attribute__ ((cleanup (plan_freep))) struct sbx_plan plan;
   plan_init (&plan);
+  plan.self_argv = argv;
   switch (sbx_parse_command_line (&plan, argc, argv))
     {
     case SBX_ACTION_HELP:

@@ -4,6 +4,7 @@
 #include "stages.h"
 
 #include "error.h"
+#include "limits.h"
 
 #include <errno.h>
 #include <sys/wait.h>
@@ -14,6 +15,7 @@ sbx_supervise (pid_t child, bool reap_all, bool forward_kernel_signals)
   sigset_t set;
   sbx_forwarded_signals (&set);
   sigaddset (&set, SIGCHLD);
+  sigaddset (&set, SIGALRM);    /* the --timeout timer (timeout.c) */
   for (;;)
     {
       siginfo_t info;
@@ -22,6 +24,8 @@ sbx_supervise (pid_t child, bool reap_all, bool forward_kernel_signals)
         continue;
       if (sig < 0)
         sbx_die_errno (errno, "wait for signals", NULL);
+      if (sig == SIGALRM && sbx_timeout_fired (&info))
+        continue;
       if (sig == SIGCHLD)
         {
           int status;

@@ -65,8 +65,10 @@ sbx_stage_namespaces (const struct sbx_plan *plan, bool for_monitor)
    * namespace for its own children: the sandbox process is cloned into a
    * new one (sbx_fork_sandbox) and makes its mount namespace itself. */
   unsigned namespaces = plan->namespaces | SBX_NS_USER | SBX_NS_MOUNT;
+  /* The cgroup namespace too: the sandbox process makes it once it is in
+   * its own cgroup (sbx_cgroup_join), which is then its root. */
   if (for_monitor)
-    namespaces &= ~(unsigned) (SBX_NS_MOUNT | SBX_NS_PID);
+    namespaces &= ~(unsigned) (SBX_NS_MOUNT | SBX_NS_PID | SBX_NS_CGROUP);
   if (unshare (clone_flags (namespaces)) < 0)
     {
       int saved = errno;

@@ -5,6 +5,7 @@
 
 #include "caps.h"
 #include "net.h"
+#include "limits.h"
 #include "error.h"
 #include "overlay.h"
 #include "util.h"
@@ -701,6 +702,39 @@ static const struct sbx_option option_table[] = {
   { "info-fd", 1, "FD", "Write the child pid and namespace ids to FD as JSON", SBX_SECT_REPORTING, handle_report_fd, FLAG (info_fd), 0 },
   { "json-status-fd", 1, "FD", "Write JSON lines with the child pid and the exit status to FD", SBX_SECT_REPORTING, handle_report_fd,
     FLAG (json_status_fd), 0 },
+
+  { "memory", 1, "SIZE", "Memory limit (cgroup memory.max; K, M, G suffixes; no swap unless --memory-swap)",
+    SBX_SECT_LIMITS, sbx_handle_cg_limit, SBX_LIM_MEMORY, 0 },
+  { "memory-swap", 1, "SIZE", "Swap the sandbox may use besides --memory (memory.swap.max)", SBX_SECT_LIMITS,
+    sbx_handle_cg_limit, SBX_LIM_SWAP, 0 },
+  { "pids", 1, "N", "At most N processes and threads (pids.max)", SBX_SECT_LIMITS, sbx_handle_cg_limit,
+    SBX_LIM_PIDS, 0 },
+  { "cpus", 1, "FLOAT", "CPU bandwidth, in CPUs: 0.5 is half of one (cpu.max)", SBX_SECT_LIMITS,
+    sbx_handle_cg_limit, SBX_LIM_CPUS, 0 },
+  { "cpu-weight", 1, "N", "CPU weight, 1 to 10000, default 100 (cpu.weight)", SBX_SECT_LIMITS,
+    sbx_handle_cg_limit, SBX_LIM_CPU_WEIGHT, 0 },
+  { "io-weight", 1, "N", "I/O weight, 1 to 10000, default 100 (io.weight)", SBX_SECT_LIMITS,
+    sbx_handle_cg_limit, SBX_LIM_IO_WEIGHT, 0 },
+  { "limits-best-effort", 0, NULL, "Without a delegated cgroup, fall back to rlimits and warn", SBX_SECT_LIMITS,
+    sbx_handle_limit_flag, 'b', 0 },
+  { "rlimit-as", 1, "SIZE", "RLIMIT_AS: address space of each process (or unlimited)", SBX_SECT_LIMITS,
+    sbx_handle_rlimit, SBX_RL_AS, 0 },
+  { "rlimit-nproc", 1, "N", "RLIMIT_NPROC: processes of the sandbox's user", SBX_SECT_LIMITS, sbx_handle_rlimit,
+    SBX_RL_NPROC, 0 },
+  { "rlimit-nofile", 1, "N", "RLIMIT_NOFILE: open files per process", SBX_SECT_LIMITS, sbx_handle_rlimit,
+    SBX_RL_NOFILE, 0 },
+  { "rlimit-fsize", 1, "SIZE", "RLIMIT_FSIZE: largest file a process may write", SBX_SECT_LIMITS,
+    sbx_handle_rlimit, SBX_RL_FSIZE, 0 },
+  { "rlimit-cpu", 1, "SECONDS", "RLIMIT_CPU: CPU time of each process", SBX_SECT_LIMITS, sbx_handle_rlimit,
+    SBX_RL_CPU, 0 },
+  { "rlimit-core", 1, "SIZE", "RLIMIT_CORE: largest core dump (0: none)", SBX_SECT_LIMITS, sbx_handle_rlimit,
+    SBX_RL_CORE, 0 },
+  { "timeout", 1, "DURATION", "SIGTERM the sandbox after DURATION (10, 1.5s, 2m, 1h); exit status 124",
+    SBX_SECT_LIMITS, sbx_handle_duration, 't', 0 },
+  { "kill-after", 1, "DURATION", "After --timeout's SIGTERM, SIGKILL after DURATION (default 5s)",
+    SBX_SECT_LIMITS, sbx_handle_duration, 'k', 0 },
+  { "stats", 0, NULL, "At exit, print peak memory, CPU time and any limit reached", SBX_SECT_LIMITS,
+    sbx_handle_limit_flag, 's', 0 },
 };
 
 const struct sbx_option *
@@ -731,6 +765,7 @@ sbx_section_title (enum sbx_opt_section section)
     [SBX_SECT_PROCESS] = "Process",
     [SBX_SECT_SECURITY] = "Seccomp and capabilities",
     [SBX_SECT_REPORTING] = "Reporting",
+    [SBX_SECT_LIMITS] = "Resource limits (also profile lines)",
   };
   return titles[section];
 }

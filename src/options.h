@@ -18,6 +18,7 @@ enum sbx_opt_section {
   SBX_SECT_PROCESS,
   SBX_SECT_SECURITY,
   SBX_SECT_REPORTING,
+  SBX_SECT_LIMITS,
   SBX_SECT_COUNT,
 };
 

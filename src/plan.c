@@ -30,6 +30,7 @@ plan_init (struct sbx_plan *plan)
   plan->dbus_socket_op = -1;
   plan->inner_uid = plan->outer_uid;
   plan->inner_gid = plan->outer_gid;
+  sbx_limits_init (&plan->limits);
 }
 
 void
@@ -58,6 +59,7 @@ plan_free (struct sbx_plan *plan)
   for (size_t i = 0; i < plan->n_owned; i++)
     free (plan->owned[i]);
   free (plan->owned);
+  sbx_limits_free (&plan->limits);
   plan_init (plan);
 }
 
@@ -200,6 +202,7 @@ plan_dbus_proxy (struct sbx_plan *plan)
 void
 plan_finalize (struct sbx_plan *plan)
 {
+  sbx_limits_finalize (&plan->limits, plan->profile);
   if (plan->hostname != NULL)
     plan->namespaces |= SBX_NS_UTS;
   plan->namespaces_try &= ~plan->namespaces_required;
@@ -267,9 +270,11 @@ plan_needs_monitor (const struct sbx_plan *plan)
   /* setsid() fails for a process-group leader, which sbx is when a shell
    * with job control starts it: a forked child is never one. */
   /* A D-Bus proxy lives as long as the monitor holds its pipe. */
-  /* So does the network helper (net.h). */
+  /* So does the network helper (net.h). A cgroup to remove, a timeout or
+   * a summary needs one too. */
   return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0 || plan->new_session
-         || plan->dbus_proxy != NULL || sbx_net_needs_helper (plan);
+         || plan->dbus_proxy != NULL || sbx_net_needs_helper (plan)
+         || sbx_limits_need_monitor (&plan->limits);
 }
 
 static void
@@ -358,6 +363,7 @@ plan_print (const struct sbx_plan *plan, FILE *out)
     fputs (" new-session", out);
   fputc ('\n', out);
   sbx_net_print (plan, out);
+  sbx_limits_print (&plan->limits, out);
   fputs ("filesystem:\n  tmpfs / (new root)\n", out);
   for (size_t i = 0; i < plan->n_fs_ops; i++)
     print_fs_op (out, &plan->fs_ops[i]);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "limits.h"
 #include "seccomp_policy.h"
 
 enum sbx_ns {
@@ -153,6 +154,10 @@ struct sbx_plan {
   const char *net_log;          /* --net-log */
   char **owned;                 /* strings the plan keeps alive (profile words) */
   size_t n_owned;
+
+  /* Resource limits (limits.c): cgroup, rlimits, timeout, stats. */
+  struct sbx_limits limits;
+  char **self_argv;             /* sbx's own argv, to re-execute under systemd-run */
 };
 
 void plan_init (struct sbx_plan *plan);

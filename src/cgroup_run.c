@@ -1,0 +1,306 @@
+/* The sandbox's cgroup at launch: made by the monitor before any
+ * namespace (with the caller's own credentials), joined by the sandbox
+ * process itself before it builds its root, removed after the sandbox
+ * ended. Its path is <parent>/sbx-<name>-<monitor pid>. */
+#include "limits.h"
+
+#include "error.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void
+sbx_cgroup_reexec (const struct sbx_limits *limits, char **self_argv)
+{
+  if (limits->cgroup.kind != SBX_CGK_SYSTEMD)
+    return;
+  size_t argc = 0;
+  while (self_argv[argc] != NULL)
+    argc++;
+  const char *prefix[] = { "systemd-run", "--user", "--scope", "--quiet", "--collect",
+                           "-p", "Delegate=yes", "--", "/proc/self/exe" };
+  size_t n_prefix = sizeof prefix / sizeof prefix[0];
+  char **args = sbx_xcalloc (n_prefix + argc + 1, sizeof *args);
+  for (size_t i = 0; i < n_prefix; i++)
+    args[i] = (char *) prefix[i];
+  for (size_t i = 1; i < argc; i++)
+    args[n_prefix + i - 1] = self_argv[i];
+  /* The scope is ours alone: the next sbx finds it delegated. */
+  setenv ("SBX_SYSTEMD_SCOPE", "1", 1);
+  execvp (args[0], args);
+  sbx_die_errno (errno, "run systemd-run --user --scope for a delegated cgroup", NULL);
+}
+
+/* A limit the kernel refuses (a quota above the parent's, a leaf that
+ * cannot be made) leaves nothing behind: the cgroup goes before sbx dies. */
+static void
+write_in (struct sbx_cgroup *cg, const char *dir, const char *file, const char *value)
+{
+  autofree char *path = sbx_xasprintf ("%s/%s", dir, file);
+  if (sbx_write_file_at (AT_FDCWD, path, value) == 0)
+    return;
+  int saved = errno;
+  sbx_cgroup_remove (cg);
+  sbx_die_errno (saved, "write cgroup limit", path);
+}
+
+static bool
+exists_in (const char *dir, const char *file)
+{
+  autofree char *path = sbx_xasprintf ("%s/%s", dir, file);
+  return access (path, F_OK) == 0;
+}
+
+static void
+write_bytes (struct sbx_cgroup *cg, const char *dir, const char *file, uint64_t bytes, const char *max_word)
+{
+  char value[32];
+  if (bytes == SBX_UNLIMITED)
+    snprintf (value, sizeof value, "%s", max_word);
+  else
+    snprintf (value, sizeof value, "%llu", (unsigned long long) bytes);
+  write_in (cg, dir, file, value);
+}
+
+static void
+write_v2_limits (const struct sbx_limits *l, struct sbx_cgroup *cg)
+{
+  const char *mem = cg->role_dir[SBX_CG_MEMORY];
+  char value[64];
+  if (l->set & SBX_LIM_MEMORY)
+    write_bytes (cg, mem, "memory.max", l->memory, "max");
+  /* A memory limit the sandbox could swap its way around is none:
+   * without --memory-swap, no swap. */
+  if ((l->set & SBX_LIM_SWAP) || ((l->set & SBX_LIM_MEMORY) && exists_in (mem, "memory.swap.max")))
+    write_bytes (cg, mem, "memory.swap.max", (l->set & SBX_LIM_SWAP) ? l->memory_swap : 0, "max");
+  if (l->set & SBX_LIM_PIDS)
+    write_bytes (cg, cg->role_dir[SBX_CG_PIDS], "pids.max", l->pids, "max");
+  if (l->set & SBX_LIM_CPUS)
+    {
+      snprintf (value, sizeof value, "%.0f 100000", fmax (1000, l->cpus * 100000));
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.max", value);
+    }
+  if (l->set & SBX_LIM_CPU_WEIGHT)
+    {
+      snprintf (value, sizeof value, "%u", l->cpu_weight);
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.weight", value);
+    }
+  if (l->set & SBX_LIM_IO_WEIGHT)
+    {
+      snprintf (value, sizeof value, "default %u", l->io_weight);
+      write_in (cg, cg->role_dir[SBX_CG_IO], "io.weight", value);
+    }
+}
+
+/* v1 counts memory and swap together in memsw, and weights on its own
+ * scales: cpu.shares 1024 and blkio.weight 500 are v2's weight 100. */
+static void
+write_v1_limits (const struct sbx_limits *l, struct sbx_cgroup *cg)
+{
+  const char *mem = cg->role_dir[SBX_CG_MEMORY];
+  char value[64];
+  if (l->set & SBX_LIM_MEMORY)
+    write_bytes (cg, mem, "memory.limit_in_bytes", l->memory, "-1");
+  if (l->set & SBX_LIM_SWAP)
+    {
+      if (!exists_in (mem, "memory.memsw.limit_in_bytes"))
+        sbx_cgroup_remove (cg), sbx_die ("--memory-swap: this kernel does not account swap in cgroup v1 (no memory.memsw; "
+                 "boot with swapaccount=1)");
+      uint64_t both = l->memory == SBX_UNLIMITED || l->memory_swap == SBX_UNLIMITED
+                        ? SBX_UNLIMITED : l->memory + l->memory_swap;
+      write_bytes (cg, mem, "memory.memsw.limit_in_bytes", both, "-1");
+    }
+  else if ((l->set & SBX_LIM_MEMORY) && exists_in (mem, "memory.memsw.limit_in_bytes"))
+    write_bytes (cg, mem, "memory.memsw.limit_in_bytes", l->memory, "-1");
+  if (l->set & SBX_LIM_PIDS)
+    write_bytes (cg, cg->role_dir[SBX_CG_PIDS], "pids.max", l->pids, "max");
+  if (l->set & SBX_LIM_CPUS)
+    {
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.cfs_period_us", "100000");
+      snprintf (value, sizeof value, "%.0f", fmax (1000, l->cpus * 100000));
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.cfs_quota_us", value);
+    }
+  if (l->set & SBX_LIM_CPU_WEIGHT)
+    {
+      snprintf (value, sizeof value, "%u", l->cpu_weight * 1024 / 100 < 2 ? 2 : l->cpu_weight * 1024 / 100);
+      write_in (cg, cg->role_dir[SBX_CG_CPU], "cpu.shares", value);
+    }
+  if (l->set & SBX_LIM_IO_WEIGHT)
+    {
+      unsigned w = l->io_weight * 5;
+      snprintf (value, sizeof value, "%u", w < 10 ? 10 : w > 1000 ? 1000 : w);
+      const char *io = cg->role_dir[SBX_CG_IO];
+      if (exists_in (io, "blkio.weight"))
+        write_in (cg, io, "blkio.weight", value);
+      else if (exists_in (io, "blkio.bfq.weight"))
+        write_in (cg, io, "blkio.bfq.weight", value);
+      else
+        sbx_warn ("--io-weight: no blkio.weight here (the I/O scheduler has no weights); not enforced");
+    }
+}
+
+/* v2: sbx moves itself to a leaf first, since a cgroup with controllers
+ * in its subtree_control may hold no process. */
+static void
+enable_v2_controllers (const struct sbx_limits *l, struct sbx_cgroup *cg)
+{
+  const struct sbx_cg_choice *c = &l->cgroup;
+  if (!c->v2_enable)
+    return;
+  static const char *const names[SBX_CG_NROLES] = {
+    [SBX_CG_MEMORY] = "memory", [SBX_CG_PIDS] = "pids", [SBX_CG_CPU] = "cpu", [SBX_CG_IO] = "io",
+  };
+  if (mkdir (c->leaf, 0755) < 0 && errno != EEXIST)
+    sbx_die_errno (errno, "create cgroup", c->leaf);
+  cg->leaf = sbx_xstrdup (c->leaf);
+  char pid[16];
+  snprintf (pid, sizeof pid, "%d", (int) getpid ());
+  write_in (cg, c->leaf, "cgroup.procs", pid);
+  autofree char *subtree_path = sbx_xasprintf ("%s/cgroup.subtree_control", c->parent[SBX_CG_CPUACCT]);
+  autofree char *subtree = NULL;
+  size_t cap = 0;
+  FILE *f = fopen (subtree_path, "re");
+  if (f != NULL && getline (&subtree, &cap, f) < 0)
+    subtree[0] = '\0';
+  if (f != NULL)
+    fclose (f);
+  for (int r = 0; r < SBX_CG_NROLES; r++)
+    if (names[r] != NULL && c->parent[r] != NULL && (subtree == NULL || strstr (subtree, names[r]) == NULL))
+      {
+        char word[16];
+        snprintf (word, sizeof word, "+%s", names[r]);
+        write_in (cg, c->parent[r], "cgroup.subtree_control", word);
+      }
+}
+
+void
+sbx_cgroup_create (const struct sbx_limits *l, struct sbx_cgroup *cg)
+{
+  *cg = (struct sbx_cgroup) { .v2 = l->cgroup.kind == SBX_CGK_V2 };
+  for (int r = 0; r < SBX_CG_NROLES; r++)
+    cg->procs[r] = -1;
+  if (l->cgroup.kind != SBX_CGK_V2 && l->cgroup.kind != SBX_CGK_V1)
+    return;
+  if (cg->v2)
+    enable_v2_controllers (l, cg);
+  for (int r = 0; r < SBX_CG_NROLES; r++)
+    {
+      const char *parent = l->cgroup.parent[r];
+      if (parent == NULL)
+        continue;
+      for (int s = 0; s < r && cg->role_dir[r] == NULL; s++)
+        if (l->cgroup.parent[s] == parent)
+          cg->role_dir[r] = cg->role_dir[s];
+      if (cg->role_dir[r] != NULL)
+        continue;
+      char *dir = sbx_xasprintf ("%s/%s", parent, l->cgroup.name);
+      /* A folder left by an sbx of the same pid that was killed. */
+      if (mkdir (dir, 0755) < 0 && (errno != EEXIST || rmdir (dir) < 0 || mkdir (dir, 0755) < 0))
+        {
+          int saved = errno;
+          sbx_cgroup_remove (cg);
+          sbx_die_errno (saved, "create cgroup", dir);
+        }
+      cg->dir[cg->n] = dir;
+      cg->role_dir[r] = dir;
+      autofree char *procs = sbx_xasprintf ("%s/cgroup.procs", dir);
+      cg->procs[cg->n] = open (procs, O_WRONLY | O_CLOEXEC);
+      if (cg->procs[cg->n++] < 0)
+        sbx_die_errno (errno, "open", procs);
+    }
+  if (cg->v2)
+    write_v2_limits (l, cg);
+  else
+    write_v1_limits (l, cg);
+}
+
+void
+sbx_cgroup_join (struct sbx_cgroup *cg, bool cgroup_ns, bool cgroup_ns_try)
+{
+  /* "0" is the writer itself, whatever pid namespace it is in; the
+   * kernel checks the credentials the file was opened with. */
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      if (sbx_write_all (cg->procs[i], "0", 1) < 0)
+        sbx_die_errno (errno, "join cgroup", cg->dir[i]);
+      close (cg->procs[i]);
+      cg->procs[i] = -1;
+    }
+  /* After the move, so that the sandbox's cgroup is its root. */
+  if (cgroup_ns && unshare (CLONE_NEWCGROUP) < 0 && !(cgroup_ns_try && errno == EINVAL))
+    sbx_die_errno (errno, "create namespaces", "cgroup");
+}
+
+/* Whatever the sandbox left behind (without a pid namespace, daemons
+ * outlive the command) ends with it, so that the cgroup can go. */
+static void
+empty_and_remove (const char *dir, bool v2)
+{
+  autofree char *procs_path = sbx_xasprintf ("%s/cgroup.procs", dir);
+  if (v2 && exists_in (dir, "cgroup.kill"))
+    {
+      autofree char *kill_path = sbx_xasprintf ("%s/cgroup.kill", dir);
+      sbx_write_file_at (AT_FDCWD, kill_path, "1");
+    }
+  for (int tries = 0; tries < 500; tries++)
+    {
+      if (rmdir (dir) == 0 || errno == ENOENT)
+        return;
+      if (errno != EBUSY)
+        break;
+      FILE *f = fopen (procs_path, "re");
+      int pid;
+      while (f != NULL && fscanf (f, "%d", &pid) == 1)
+        kill (pid, SIGKILL);
+      if (f != NULL)
+        fclose (f);
+      nanosleep (&(struct timespec) { 0, 10 * 1000 * 1000 }, NULL);
+    }
+  sbx_warn ("could not remove the cgroup %s: %s", dir, strerror (errno));
+}
+
+/* Back out of the leaf, so that the parent is as sbx found it. */
+static void
+leave_leaf (const struct sbx_cgroup *cg)
+{
+  autofree char *parent = sbx_xstrdup (cg->leaf);
+  *strrchr (parent, '/') = '\0';
+  char pid[16];
+  snprintf (pid, sizeof pid, "%d", (int) getpid ());
+  autofree char *subtree = sbx_xasprintf ("%s/cgroup.subtree_control", parent);
+  autofree char *procs = sbx_xasprintf ("%s/cgroup.procs", parent);
+  static const char *const names[] = { "-memory", "-pids", "-cpu", "-io" };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    sbx_write_file_at (AT_FDCWD, subtree, names[i]);
+  if (sbx_write_file_at (AT_FDCWD, procs, pid) == 0)
+    rmdir (cg->leaf);
+}
+
+void
+sbx_cgroup_remove (struct sbx_cgroup *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      if (cg->procs[i] >= 0)
+        close (cg->procs[i]);
+      empty_and_remove (cg->dir[i], cg->v2);
+      free (cg->dir[i]);
+    }
+  cg->n = 0;
+  if (cg->leaf != NULL)
+    leave_leaf (cg);
+  free (cg->leaf);
+  cg->leaf = NULL;
+}
