@@ -1,5 +1,6 @@
 /* sbx: parse, then plan, then launch. */
 #include "error.h"
+#include "lifecycle.h"
 #include "options.h"
 #include "plan.h"
 #include "seccomp.h"
@@ -52,6 +53,8 @@ main (int argc, char **argv)
       return sbx_wrappers_run (&plan);
     case SBX_ACTION_SECCOMP_EXPORT:
       return sbx_export_seccomp (&plan);
+    case SBX_ACTION_LIFECYCLE:
+      return sbx_lifecycle_run (&plan);
     case SBX_ACTION_RUN:
       break;
     }

@@ -3,6 +3,7 @@
 #include "bpfcache.h"
 #include "caps.h"
 #include "profile.h"
+#include "registry.h"
 #include "error.h"
 #include "util.h"
 
@@ -53,6 +54,9 @@ plan_free (struct sbx_plan *plan)
   for (size_t i = 0; i < plan->n_owned; i++)
     free (plan->owned[i]);
   free (plan->owned);
+  for (size_t i = 0; i < plan->n_hidden_paths; i++)
+    free (plan->hidden_paths[i]);
+  free (plan->hidden_paths);
   plan_init (plan);
 }
 
@@ -241,6 +245,16 @@ plan_finalize (struct sbx_plan *plan)
   char *cache = sbx_bpfcache_dir ();
   if (cache != NULL)
     plan->protected_paths[plan->n_protected_paths++] = cache;
+
+  /* The lifecycle registry steers --enter: no sandbox may even see it. */
+  char *registry = sbx_registry_path ();
+  if (registry != NULL)
+    {
+      plan->hidden_paths = sbx_xcalloc (1, sizeof *plan->hidden_paths);
+      plan->hidden_paths[plan->n_hidden_paths++] = registry;
+    }
+  if (plan->name == NULL)
+    plan->name = plan_own (plan, sbx_xasprintf ("%s-%d", plan->profile ? plan->profile : "sbx", (int) getpid ()));
 }
 
 bool
@@ -257,8 +271,9 @@ plan_needs_monitor (const struct sbx_plan *plan)
   /* setsid() fails for a process-group leader, which sbx is when a shell
    * with job control starts it: a forked child is never one. */
   /* A D-Bus proxy lives as long as the monitor holds its pipe. */
+  /* A registered sandbox needs the monitor to remove its record. */
   return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0 || plan->new_session
-         || plan->dbus_proxy != NULL;
+         || plan->dbus_proxy != NULL || plan->name_given;
 }
 
 static void
@@ -385,6 +400,10 @@ plan_print (const struct sbx_plan *plan, FILE *out)
     fprintf (out, "info-fd: %d\n", plan->info_fd);
   if (plan->json_status_fd >= 0)
     fprintf (out, "json-status-fd: %d\n", plan->json_status_fd);
+  if (plan->name_given)
+    fprintf (out, "name: %s\n", plan->name);
+  for (size_t i = 0; i < plan->n_hidden_paths; i++)
+    fprintf (out, "hidden: %s\n", plan->hidden_paths[i]);
   fputs ("command:", out);
   for (char **a = plan->argv; a && *a; a++)
     {
