@@ -16,6 +16,12 @@ function __sbx_option_args
             echo mode path
         case --setenv
             echo var value
+        case --name --enter --stop
+            echo value
+        case --kill
+            echo value value
+        case --list --json
+            echo
         case --home-bind --mkdir --wrap-dir
             echo path
         case --profile --print-profile --enable --ignore --wrap --unwrap --net --dbus-talk
@@ -280,3 +286,9 @@ complete -c sbx -n '__sbx_second_arg path' -F
 # The command, then its own arguments.
 complete -c sbx -n __sbx_want_command -a "(__fish_complete_command)"
 complete -c sbx -n __sbx_in_command -a "(__sbx_complete_command)"
+complete -c sbx -n __sbx_want_option -l name -x -d "Register the sandbox as NAME (default: PROFILE-PID) for --list, --enter, --stop"
+complete -c sbx -n __sbx_want_option -l list -d "List the running sandboxes, and exit"
+complete -c sbx -n __sbx_want_option -l json -d "Print machine-readable JSON (with --list and --diff)"
+complete -c sbx -n __sbx_want_option -l enter -x -a "(sbx --list 2>/dev/null | tail -n +2 | cut -d' ' -f1)" -d "Run COMMAND (default \$SHELL) inside the running sandbox NAME"
+complete -c sbx -n __sbx_want_option -l stop -x -a "(sbx --list 2>/dev/null | tail -n +2 | cut -d' ' -f1)" -d "Stop the sandbox NAME: SIGTERM, then SIGKILL after 10 s"
+complete -c sbx -n __sbx_want_option -l kill -x -a "(sbx --list 2>/dev/null | tail -n +2 | cut -d' ' -f1)" -d "Send SIGNAL (a name or number) to the sandbox NAME"
