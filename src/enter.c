@@ -109,7 +109,24 @@ run_inside (const struct sbx_plan *plan, const struct sbx_record *rec, int root)
                                                                                              : sh_argv;
   struct sbx_seccomp_programs filters = { .progs = rec->seccomp, .n = rec->n_seccomp, .mdwe = rec->mdwe };
   sbx_stage_seccomp (&filters);
-  execvp (argv[0], argv);
+  if (strchr (argv[0], '/') == NULL)
+    {
+      /* execvp would report the last folder's error, not "not found". */
+      const char *path = getenv ("PATH");
+      autofree char *copy = sbx_xstrdup (path != NULL ? path : "/usr/local/bin:/usr/bin:/bin");
+      char *save = NULL;
+      for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+        {
+          autofree char *candidate = sbx_xasprintf ("%s/%s", dir, argv[0]);
+          if (access (candidate, X_OK) == 0)
+            {
+              execv (candidate, argv);
+              sbx_die_status (SBX_EXIT_CANNOT_EXEC, errno, "execute", candidate);
+            }
+        }
+      sbx_die_status (SBX_EXIT_NOT_FOUND, ENOENT, "execute", argv[0]);
+    }
+  execv (argv[0], argv);
   sbx_die_status (errno == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, errno, "execute", argv[0]);
 }
 

@@ -225,11 +225,12 @@ sbx_sandbox_open (const char *verb, const char *name, struct sbx_record *rec)
   if (userns < 0 || fstat (userns, &theirs) < 0 || stat ("/proc/self/ns/user", &ours) < 0
       || ioctl (userns, NS_GET_OWNER_UID, &owner) < 0)
     sbx_die ("--%s: sandbox '%s': cannot inspect its user namespace: refusing", verb, name);
-  if (owner != getuid ())
-    sbx_die ("--%s: sandbox '%s': its user namespace belongs to another user: refusing", verb, name);
   if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
-    sbx_die ("--%s: sandbox '%s': process %d is not in a sandbox (it shares our user namespace): refusing",
+    sbx_die ("--%s: sandbox '%s': process %d is not in a sandbox (its user namespace is ours): refusing",
              verb, name, (int) pid);
+  if (owner != getuid ())
+    sbx_die ("--%s: sandbox '%s': process %d is not in a sandbox of ours (its user namespace belongs to "
+             "another user): refusing", verb, name, (int) pid);
   if (pidfd_exited (pidfd))
     sbx_die ("--%s: no running sandbox named '%s' (it just ended)", verb, name);
   return sbx_steal_fd (&pidfd);
