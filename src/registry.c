@@ -151,10 +151,18 @@ format_record (FILE *out, const struct sbx_record *rec)
   for (size_t i = 0; i < rec->n_seccomp; i++)
     {
       fputs (i ? ", \"" : "\"", out);
+      /* Hex by hand: a few thousand bytes, on the launch's path. */
+      static const char digits[] = "0123456789abcdef";
       const unsigned char *bytes = (const unsigned char *) rec->seccomp[i].insns;
-      for (size_t b = 0; b < rec->seccomp[i].len * sizeof (struct sock_filter); b++)
-        fprintf (out, "%02x", bytes[b]);
-      fputc ('"', out);
+      size_t len = rec->seccomp[i].len * sizeof (struct sock_filter);
+      autofree char *hex = sbx_xmalloc (2 * len + 1);
+      for (size_t b = 0; b < len; b++)
+        {
+          hex[2 * b] = digits[bytes[b] >> 4];
+          hex[2 * b + 1] = digits[bytes[b] & 15];
+        }
+      hex[2 * len] = '"';
+      fwrite (hex, 1, 2 * len + 1, out);
     }
   fputs ("]\n}\n", out);
 }
@@ -322,6 +330,16 @@ parse_string_array (struct cursor *c)
   return list;
 }
 
+static int
+nibble (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
 static bool
 hex_to_bpf (const char *hex, struct sbx_bpf *out)
 {
@@ -334,11 +352,10 @@ hex_to_bpf (const char *hex, struct sbx_bpf *out)
   unsigned char *bytes = (unsigned char *) out->insns;
   for (size_t i = 0; i < len / 2; i++)
     {
-      unsigned v;
-      if (!isxdigit ((unsigned char) hex[2 * i]) || !isxdigit ((unsigned char) hex[2 * i + 1])
-          || sscanf (hex + 2 * i, "%2x", &v) != 1)
+      int hi = nibble (hex[2 * i]), lo = nibble (hex[2 * i + 1]);
+      if (hi < 0 || lo < 0)
         return false;
-      bytes[i] = (unsigned char) v;
+      bytes[i] = (unsigned char) (hi << 4 | lo);
     }
   return true;
 }

@@ -45,7 +45,7 @@ plant () {  # plant NAME PID TICKS: a hand-written record
 }
 
 # --- a sandbox with a pid namespace --------------------------------------
-"$SBX" --name box1 --unshare-pid --hostname boxy $SBX_BASE \
+"$SBX" --name box1 --unshare-pid --hostname boxy $SBX_BASE --chdir /usr \
   sh -c 'echo secret > /tmp/mark; touch /tmp/up; exec sleep 120' </dev/null >/dev/null 2>&1 &
 box1=$!
 PIDS+=("$box1")
@@ -67,6 +67,7 @@ rec_pid=$(printf '%s' "$json" | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
 
 t_is "$("$SBX" --enter box1 cat /tmp/mark 2>&1)" secret "--enter sees the files of the sandbox's own tmpfs"
 t_is "$("$SBX" --enter box1 -- hostname 2>&1)" boxy "--enter sees the sandbox's host name"
+t_is "$("$SBX" --enter box1 pwd 2>&1)" /usr "--enter starts in the sandbox's working folder"
 inside=$("$SBX" --enter box1 readlink /proc/self/ns/pid 2>&1)
 t_is "$inside" "$(readlink /proc/"$rec_pid"/ns/pid)" "--enter is in the sandbox's pid namespace"
 t_like "$("$SBX" --enter box1 ps -e -o pid=,comm= 2>&1 | tr -s ' ' | tr '\n' ',')" '^ ?1 [a-z-]+, ?2 sleep,' \
