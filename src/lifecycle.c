@@ -158,12 +158,15 @@ sbx_unregister (const struct sbx_plan *plan, int dir, pid_t child)
 /* --- finding a running sandbox, checked ------------------------------- */
 
 static int
-open_registry (const char *verb)
+open_registry (const char *verb, const char *name)
 {
   const char *why;
   int dir = sbx_registry_open (false, &why);
-  if (dir < 0 && strcmp (why, "no sandbox is registered") == 0 && strcmp (verb, "list") == 0)
+  bool none = dir < 0 && strcmp (why, "no sandbox is registered") == 0;
+  if (none && strcmp (verb, "list") == 0)
     return -1;
+  if (none && name != NULL)
+    sbx_die ("--%s: no running sandbox named '%s' (no sandbox is registered)", verb, name);
   if (dir < 0)
     sbx_die ("--%s: %s", verb, why);
   sbx_registry_sweep (dir);
@@ -198,7 +201,7 @@ pidfd_exited (int pidfd)
 int
 sbx_sandbox_open (const char *verb, const char *name, struct sbx_record *rec)
 {
-  autoclose int dir = open_registry (verb);
+  autoclose int dir = open_registry (verb, name);
   if (!sbx_registry_read (dir, name, rec))
     sbx_die ("--%s: no running sandbox named '%s' (see sbx --list)", verb, name);
   pid_t pid = rec->pid;
@@ -342,7 +345,7 @@ format_memory (unsigned long long bytes, char *buf, size_t len)
 static int
 list (const struct sbx_plan *plan)
 {
-  autoclose int dir = open_registry ("list");
+  autoclose int dir = open_registry ("list", NULL);
   char **names = dir >= 0 ? sbx_registry_names (dir) : sbx_xcalloc (1, sizeof (char *));
   long long now = (long long) time (NULL);
   if (plan->json)

@@ -247,12 +247,16 @@ plan_finalize (struct sbx_plan *plan)
     plan->protected_paths[plan->n_protected_paths++] = cache;
 
   /* The lifecycle registry steers --enter: no sandbox may even see it. */
+  /* Both places a registry may be, whichever this launch uses. */
+  plan->hidden_paths = sbx_xcalloc (2, sizeof *plan->hidden_paths);
   char *registry = sbx_registry_path ();
+  char *fallback = sbx_xasprintf ("/run/user/%u/sbx", (unsigned) getuid ());
   if (registry != NULL)
-    {
-      plan->hidden_paths = sbx_xcalloc (1, sizeof *plan->hidden_paths);
-      plan->hidden_paths[plan->n_hidden_paths++] = registry;
-    }
+    plan->hidden_paths[plan->n_hidden_paths++] = registry;
+  if (registry == NULL || strcmp (registry, fallback) != 0)
+    plan->hidden_paths[plan->n_hidden_paths++] = fallback;
+  else
+    free (fallback);
   if (plan->name == NULL)
     plan->name = plan_own (plan, sbx_xasprintf ("%s-%d", plan->profile ? plan->profile : "sbx", (int) getpid ()));
 }

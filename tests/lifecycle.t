@@ -126,7 +126,7 @@ out=$("$SBX" $SBX_BASE --bind "$XDG_RUNTIME_DIR" "$XDG_RUNTIME_DIR" sh -c '
 t_is "$out" 0 "with the runtime folder bound, the registry shows empty inside and cannot be written or moved"
 t_is "$(t_snapshot "$REG")" "$before" "the registry on the host is unchanged"
 t_fails "no planted record appears on the host" test -e "$REG/evil.json"
-t_is "$("$SBX" --dry-run true | grep '^hidden:')" "hidden: $REG" "--dry-run shows the registry hidden"
+t_like "$("$SBX" --dry-run true | grep '^hidden:')" "^hidden: $REG" "--dry-run shows the registry hidden"
 
 # --- records --enter must refuse -----------------------------------------
 plant hostshell $$ "$(start_ticks $$)"
@@ -174,6 +174,9 @@ t_is "$T_RC" 125 "--enter: an invalid name gives 125"
 sbx_status --kill nosuch NOTASIGNAL
 t_is "$T_RC" 125 "--kill: an unknown signal gives 125"
 t_like "$T_ERR" "not a signal" "--kill: ... with a clear message"
+T_OUT=$(XDG_RUNTIME_DIR=$T_TMP "$SBX" --enter nosuch true 2>&1); T_RC=$?
+t_is "$T_RC" 125 "--enter with no registry at all gives 125"
+t_like "$T_OUT" "no running sandbox named 'nosuch'" "... naming the sandbox"
 sbx_status --list extra
 t_is "$T_RC" 125 "--list takes no command"
 chmod 0755 "$REG"
