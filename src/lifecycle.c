@@ -22,6 +22,19 @@
 
 /* --- registering ------------------------------------------------------ */
 
+enum { SBX_REGISTER_AFTER_MS = 20 };
+
+static bool
+wait_exit (int pidfd, int ms)
+{
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  int r;
+  do
+    r = poll (&p, 1, ms);
+  while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
 int
 sbx_register_prepare (const struct sbx_plan *plan)
 {
@@ -106,6 +119,12 @@ sbx_register (const struct sbx_plan *plan, int dir, int ready, pid_t child,
   close (ready);
   if (n != 1)
     return false;               /* the sandbox failed before its root was built */
+  /* A sandbox that ends within moments is never registered: nobody could
+   * have listed or entered it, and short commands, the common case, then
+   * pay nothing on their way out. */
+  autoclose int pidfd = (int) syscall (SYS_pidfd_open, child, 0);
+  if (pidfd < 0 || wait_exit (pidfd, SBX_REGISTER_AFTER_MS))
+    return false;
 
   autofree char *cgroup = read_proc (child, "cgroup");
   struct sbx_record rec = {
@@ -412,17 +431,6 @@ parse_signal (const char *text)
         return sig;
     }
   return -1;
-}
-
-static bool
-wait_exit (int pidfd, int ms)
-{
-  struct pollfd p = { .fd = pidfd, .events = POLLIN };
-  int r;
-  do
-    r = poll (&p, 1, ms);
-  while (r < 0 && errno == EINTR);
-  return r > 0;
 }
 
 static void
