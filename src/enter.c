@@ -67,13 +67,11 @@ join_cgroups (pid_t pid)
         continue;
       *where++ = '\0';
       controllers++;
-      char *comma = strchr (controllers, ',');
       if (strncmp (controllers, "name=", 5) == 0)
         continue;
       autofree char *procs = controllers[0] == '\0'
                                ? sbx_xasprintf ("/sys/fs/cgroup/unified%s/cgroup.procs", where)
                                : sbx_xasprintf ("/sys/fs/cgroup/%s%s/cgroup.procs", controllers, where);
-      (void) comma;
       char me[32];
       snprintf (me, sizeof me, "%d", (int) getpid ());
       if (sbx_write_file_at (AT_FDCWD, procs, me) < 0 && controllers[0] == '\0')

@@ -127,12 +127,13 @@ sbx_register (const struct sbx_plan *plan, int dir, int ready, pid_t child,
     return false;
 
   autofree char *cgroup = read_proc (child, "cgroup");
+  autofree char *profile = sbx_profile_short_name (plan->profile);
   struct sbx_record rec = {
     .name = (char *) plan->name,
     .pid = child,
     .start_ticks = sbx_proc_start_ticks (child),
     .monitor = getpid (),
-    .profile = (char *) plan->profile,
+    .profile = profile,
     .argv = plan->argv,
     .started = (long long) time (NULL),
     .cgroup = split_lines (cgroup),

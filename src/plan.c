@@ -258,7 +258,7 @@ plan_finalize (struct sbx_plan *plan)
   else
     free (fallback);
   if (plan->name == NULL)
-    plan->name = plan_own (plan, sbx_xasprintf ("%s-%d", plan->profile ? plan->profile : "sbx", (int) getpid ()));
+    plan->name = plan_own (plan, sbx_registry_default_name (plan->profile, getpid ()));
 }
 
 bool

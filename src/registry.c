@@ -51,6 +51,31 @@ sbx_registry_valid_name (const char *name)
 }
 
 char *
+sbx_profile_short_name (const char *profile)
+{
+  if (profile == NULL)
+    return NULL;
+  const char *base = strrchr (profile, '/') ? strrchr (profile, '/') + 1 : profile;
+  size_t len = strlen (base);
+  if (len > 4 && strcmp (base + len - 4, ".sbx") == 0)
+    len -= 4;
+  return strndup (base, len);
+}
+
+char *
+sbx_registry_default_name (const char *profile, pid_t pid)
+{
+  autofree char *base = sbx_profile_short_name (profile);
+  char *name = sbx_xasprintf ("%.40s-%d", base != NULL && base[0] != '\0' ? base : "sbx", (int) pid);
+  for (char *p = name; *p; p++)
+    if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '.' || *p == '-'))
+      *p = '_';
+  if (name[0] == '.' || name[0] == '-')
+    name[0] = '_';
+  return name;
+}
+
+char *
 sbx_registry_path (void)
 {
   const char *runtime = getenv ("XDG_RUNTIME_DIR");

@@ -40,6 +40,14 @@ void sbx_record_free (struct sbx_record *rec);
  * '-', at most SBX_NAME_MAX bytes. */
 bool sbx_registry_valid_name (const char *name);
 
+/* A profile's path as a name: its base name without ".sbx" (NULL for
+ * NULL). The caller frees it. */
+char *sbx_profile_short_name (const char *profile);
+
+/* The name of a sandbox without --name: PROFILE-PID, made a valid name.
+ * The caller frees it. */
+char *sbx_registry_default_name (const char *profile, pid_t pid);
+
 /* The registry folder's path, or NULL when neither XDG_RUNTIME_DIR nor
  * /run/user/UID gives one. The caller frees it. */
 char *sbx_registry_path (void);

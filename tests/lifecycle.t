@@ -111,6 +111,16 @@ wait_up numbered
 "$SBX" --kill numbered 9
 wait_gone "$numbered"; t_result $? "--kill NAME 9 (a number) ends the sandbox"
 
+# Without --name, a sandbox with a monitor is PROFILE-PID (sbx-PID without
+# a profile), PID being sbx's own.
+"$SBX" --unshare-pid $SBX_BASE sh -c 'touch /tmp/up; exec sleep 120' </dev/null >/dev/null 2>&1 &
+unnamed=$!
+PIDS+=("$unnamed")
+wait_up "sbx-$unnamed"; t_result $? "without --name, the sandbox is registered as sbx-PID"
+t_like "$("$SBX" --list)" "^sbx-$unnamed +[0-9]+ +- " "--list shows it under that name"
+"$SBX" --stop "sbx-$unnamed"
+wait_gone "$unnamed"; t_result $? "--stop sbx-PID ends it"
+
 # --- the registry is out of every sandbox's reach ------------------------
 "$SBX" --name watched --unshare-pid $SBX_BASE sh -c 'touch /tmp/up; exec sleep 120' </dev/null >/dev/null 2>&1 &
 watched=$!
