@@ -250,6 +250,9 @@ sbx_sandbox_open (const char *verb, const char *name, struct sbx_record *rec)
   if (owner != getuid ())
     sbx_die ("--%s: sandbox '%s': process %d is not in a sandbox of ours (its user namespace belongs to "
              "another user): refusing", verb, name, (int) pid);
+  if (theirs.st_ino != rec->ns[0])
+    sbx_die ("--%s: sandbox '%s': the record does not match process %d (another user namespace): refusing",
+             verb, name, (int) pid);
   if (pidfd_exited (pidfd))
     sbx_die ("--%s: no running sandbox named '%s' (it just ended)", verb, name);
   return sbx_steal_fd (&pidfd);
@@ -376,7 +379,10 @@ list (const struct sbx_plan *plan)
   for (char **n = names; *n; n++)
     {
       struct sbx_record rec;
-      if (sbx_registry_read (dir, *n, &rec) && sbx_record_alive (&rec))
+      /* Only what --enter would accept: a live process of ours, in the
+       * user namespace recorded. */
+      if (sbx_registry_read (dir, *n, &rec) && sbx_record_alive (&rec) && ids_are_ours (rec.pid)
+          && ns_id (rec.pid, "user") == rec.ns[0])
         {
           unsigned long long mem = sandbox_memory (&rec);
           if (plan->json)

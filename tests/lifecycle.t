@@ -153,10 +153,19 @@ t_is "$T_RC" 125 "--enter: a sandbox of another user (pid 1) is refused with 125
 t_like "$T_ERR" "another user" "--enter: ... saying it belongs to another user"
 sbx_status --stop rootproc
 t_is "$T_RC" 125 "--stop: a process of another user is refused with 125"
+t_unlike "$("$SBX" --list)" '^(hostshell|rootproc) ' "--list does not show records --enter would refuse"
+
+# The live sandbox's pid and start time, but not its user namespace.
+wpid=$(sed -n 's/^  "pid": \([0-9]*\),$/\1/p' "$REG/watched.json")
+printf '{ "version": 1, "name": "mismatch", "pid": %s, "pid-start-time": %s, "command": ["x"], "namespaces": { "user": 1 } }\n' \
+  "$wpid" "$(start_ticks "$wpid")" > "$REG/mismatch.json"
+sbx_status --enter mismatch true
+t_is "$T_RC" 125 "--enter refuses a record whose namespaces are not the process's"
+t_like "$T_ERR" "does not match" "... saying so"
 
 # A record that claims the live sandbox with a start time not its own (a
 # reused pid) is stale.
-plant reused "$(printf '%s' "$("$SBX" --list --json)" | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')" 12345
+plant reused "$wpid" 12345
 sleep 0 & dead=$!; wait "$dead"
 plant deadone "$dead" 12345
 printf 'not json' > "$REG/garbage.json"
