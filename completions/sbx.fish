@@ -24,6 +24,12 @@ function __sbx_option_args
             echo
         case --setenv
             echo var value
+        case --name --enter --stop
+            echo value
+        case --kill
+            echo value value
+        case --list --json
+            echo
         case --home-bind --mkdir --wrap-dir
             echo path
         case --profile --print-profile --enable --ignore --wrap --unwrap --net --dbus-talk
@@ -334,3 +340,8 @@ complete -c sbx -n __sbx_want_option -l tmp-overlay -r -F -d "Mount an overlay o
 complete -c sbx -n __sbx_want_option -l ro-overlay -r -F -d "Mount a read-only overlay on DEST"
 complete -c sbx -n __sbx_want_option -l rootfs -x -a "(__fish_complete_directories)" -d "Use the unpacked root file system DIR as /"
 complete -c sbx -n __sbx_want_option -l image -r -F -d "Run from an OCI image layout or a save tarball"
+complete -c sbx -n __sbx_want_option -l name -x -d "Register the sandbox as NAME (default: PROFILE-PID) for --list, --enter, --stop"
+complete -c sbx -n __sbx_want_option -l list -d "List the running sandboxes, and exit"
+complete -c sbx -n __sbx_want_option -l enter -x -a "(sbx --list 2>/dev/null | tail -n +2 | cut -d' ' -f1)" -d "Run COMMAND (default \$SHELL) inside the running sandbox NAME"
+complete -c sbx -n __sbx_want_option -l stop -x -a "(sbx --list 2>/dev/null | tail -n +2 | cut -d' ' -f1)" -d "Stop the sandbox NAME: SIGTERM, then SIGKILL after 10 s"
+complete -c sbx -n __sbx_want_option -l kill -x -a "(sbx --list 2>/dev/null | tail -n +2 | cut -d' ' -f1)" -d "Send SIGNAL (a name or number) to the sandbox NAME"

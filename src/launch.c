@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "net.h"
+#include "lifecycle.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -55,11 +56,19 @@ finish_and_exec (const struct sbx_plan *plan, const struct sbx_seccomp_programs 
   sbx_stage_exec (plan);
 }
 
+/* READY_FD (or -1) hears one byte once the root is built: the monitor
+ * registers the sandbox then. */
 static noreturn void
 run_sandbox (const struct sbx_plan *plan, const struct sbx_seccomp_programs *filters,
-             const sigset_t *saved_mask)
+             const sigset_t *saved_mask, int ready_fd)
 {
   sbx_stage_mounts (plan);
+  if (ready_fd >= 0)
+    {
+      if (write (ready_fd, "", 1) != 1)
+        _exit (SBX_EXIT_FAILURE);
+      close (ready_fd);
+    }
   if (plan_needs_reaper (plan))
     {
       pid_t command = fork ();
@@ -134,9 +143,15 @@ sbx_launch (const struct sbx_plan *plan)
           read_namespace_ids (plan, getpid (), &ids);
           sbx_report_started (plan, &ids, getpid ());
         }
-      run_sandbox (plan, &filters, NULL);
+      run_sandbox (plan, &filters, NULL, -1);
     }
 
+  /* The lifecycle registry, when there is one: before anything else
+   * exists, so that a name already taken changes nothing. */
+  autoclose int registry = sbx_register_prepare (plan);
+  int registered[2] = { -1, -1 };
+  if (registry >= 0 && pipe2 (registered, O_CLOEXEC) < 0)
+    sbx_die_errno (errno, "pipe", NULL);
   /* Made with the caller's own credentials, before any namespace. */
   struct sbx_cgroup cgroup;
   sbx_cgroup_create (&plan->limits, &cgroup);
@@ -177,8 +192,15 @@ sbx_launch (const struct sbx_plan *plan)
             _exit (SBX_EXIT_FAILURE);
           close (ready[1]);
         }
-      run_sandbox (plan, &filters, &saved_mask);
+      if (registry >= 0)
+        {
+          close (registry);
+          close (registered[0]);
+        }
+      run_sandbox (plan, &filters, &saved_mask, registered[1]);
     }
+  if (registry >= 0)
+    close (registered[1]);
   if (reports)
     {
       char byte;
@@ -195,7 +217,10 @@ sbx_launch (const struct sbx_plan *plan)
     }
   struct sbx_timeout timeout;
   sbx_timeout_start (&plan->limits, &timeout, child);
+  bool is_registered = registry >= 0 && sbx_register (plan, registry, registered[0], child, &filters);
   int code = sbx_supervise (child, false, plan->new_session);
+  if (is_registered)
+    sbx_unregister (plan, registry, child);
   sbx_net_stop (&net);
   sbx_timeout_stop (&timeout);
   code = sbx_cgroup_finish (&plan->limits, &cgroup, timeout.phase > 0, code);

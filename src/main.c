@@ -1,5 +1,6 @@
 /* sbx: parse, then plan, then launch. */
 #include "error.h"
+#include "lifecycle.h"
 #include "options.h"
 #include "overlay.h"
 #include "plan.h"
@@ -56,6 +57,8 @@ main (int argc, char **argv)
       return sbx_export_seccomp (&plan);
     case SBX_ACTION_CHANGES:
       return sbx_changes_run (&plan);
+    case SBX_ACTION_LIFECYCLE:
+      return sbx_lifecycle_run (&plan);
     case SBX_ACTION_RUN:
       break;
     }

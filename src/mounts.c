@@ -351,6 +351,24 @@ protect_host_path (struct sbx_root *root, const char *path)
   sbx_mount_attach (root, tree, target, path);
 }
 
+/* A host folder no sandbox may see (the lifecycle registry): wherever the
+ * sandbox shows that very folder at the same path, an empty read-only
+ * tmpfs covers it. */
+static void
+hide_host_path (struct sbx_root *root, const char *path)
+{
+  struct stat host, inside;
+  if (stat (path, &host) < 0)
+    return;
+  autoclose int target = sbx_root_open (root->top_fd, path, O_PATH | O_DIRECTORY);
+  if (target < 0 || fstat (target, &inside) < 0 || inside.st_dev != host.st_dev || inside.st_ino != host.st_ino)
+    return;
+  static const char *const options[] = { "mode", "0500", "size", "4096", NULL };
+  autoclose int tree = sbx_fs_new ("tmpfs", options,
+                                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, path);
+  sbx_mount_attach (root, tree, target, path);
+}
+
 /* pivot_root(".", ".") into the new root tmpfs stacks the old root on it;
  * detaching "." then removes the old root and everything below it. The
  * pivot must be into the base tmpfs, the mount that sits directly on the
@@ -410,6 +428,8 @@ sbx_stage_mounts (const struct sbx_plan *plan)
 
   for (size_t i = 0; i < plan->n_protected_paths; i++)
     protect_host_path (&root, plan->protected_paths[i]);
+  for (size_t i = 0; i < plan->n_hidden_paths; i++)
+    hide_host_path (&root, plan->hidden_paths[i]);
 
   pivot_into (&root);
   if (root.top_fd != root.base_fd)

@@ -2,6 +2,7 @@
 
 #include "parse.h"
 #include "profile.h"
+#include "registry.h"
 
 #include "caps.h"
 #include "net.h"
@@ -521,11 +522,42 @@ handle_list_wrapped (struct sbx_parse *ctx, const struct sbx_option *opt, char *
   ctx->action = SBX_ACTION_WRAPPERS;
 }
 
+/* --- lifecycle ---------------------------------------------------------- */
+
+static void
+handle_name (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  if (!sbx_registry_valid_name (args[0]))
+    sbx_parse_error (ctx, opt, "not a valid name: '%s' (letters, digits, '_', '.', '-'; at most %d; not "
+                     "starting with '.' or '-')", args[0], SBX_NAME_MAX);
+  ctx->plan->name = args[0];
+  ctx->plan->name_given = true;
+}
+
 static void
 handle_json (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
 {
   (void) opt, (void) args;
   ctx->plan->json = true;
+}
+
+/* data: the verb; --enter, --stop and --kill name a sandbox. */
+static void
+handle_lifecycle (struct sbx_parse *ctx, const struct sbx_option *opt, char *const *args)
+{
+  struct sbx_plan *plan = ctx->plan;
+  if (plan->verb != SBX_VERB_NONE)
+    sbx_parse_error (ctx, opt, "only one of --list, --enter, --stop and --kill at a time");
+  plan->verb = (enum sbx_lifecycle_verb) opt->data;
+  if (opt->nargs > 0)
+    {
+      if (!sbx_registry_valid_name (args[0]))
+        sbx_parse_error (ctx, opt, "not a valid sandbox name: '%s'", args[0]);
+      plan->verb_target = args[0];
+    }
+  if (opt->nargs > 1)
+    plan->kill_signal = args[1];
+  ctx->action = SBX_ACTION_LIFECYCLE;
 }
 
 /* --- the table -------------------------------------------------------- */
@@ -699,6 +731,17 @@ static const struct sbx_option option_table[] = {
   { "caps.drop", 1, "CAPS", "Drop these capabilities, or all (the profile form of --cap-drop)", SBX_SECT_SECURITY,
     handle_cap_list, 0, SBX_OPT_LIST },
 
+  { "name", 1, "NAME", "Register the sandbox as NAME (default: PROFILE-PID) for --list, --enter, --stop",
+    SBX_SECT_GENERAL, handle_name, 0, SBX_OPT_CLI_ONLY },
+  { "list", 0, NULL, "List the running sandboxes, and exit", SBX_SECT_GENERAL, handle_lifecycle, SBX_VERB_LIST,
+    SBX_OPT_CLI_ONLY },
+  { "enter", 1, "NAME", "Run COMMAND (default $SHELL) inside the running sandbox NAME", SBX_SECT_GENERAL,
+    handle_lifecycle, SBX_VERB_ENTER, SBX_OPT_CLI_ONLY },
+  { "stop", 1, "NAME", "Stop the sandbox NAME: SIGTERM, then SIGKILL after 10 s", SBX_SECT_GENERAL, handle_lifecycle,
+    SBX_VERB_STOP, SBX_OPT_CLI_ONLY },
+  { "kill", 2, "NAME SIGNAL", "Send SIGNAL (a name or number) to the sandbox NAME", SBX_SECT_GENERAL, handle_lifecycle,
+    SBX_VERB_KILL, SBX_OPT_CLI_ONLY },
+
   { "info-fd", 1, "FD", "Write the child pid and namespace ids to FD as JSON", SBX_SECT_REPORTING, handle_report_fd, FLAG (info_fd), 0 },
   { "json-status-fd", 1, "FD", "Write JSON lines with the child pid and the exit status to FD", SBX_SECT_REPORTING, handle_report_fd,
     FLAG (json_status_fd), 0 },
@@ -806,7 +849,7 @@ sbx_option_apply (struct sbx_parse *ctx, const struct sbx_option *opt, char *con
  * rule holds, the ?NAME lines enabled, the directives ignored, and where
  * the command starts. */
 struct prescan {
-  bool profile, noprofile, builds_filesystem;
+  bool profile, noprofile, builds_filesystem, lifecycle;
   int command;
   char **enabled, **ignored;
   size_t n_enabled, n_ignored;
@@ -858,6 +901,8 @@ prescan (int argc, char **argv, struct prescan *scan)
         push (&scan->enabled, &scan->n_enabled, argv[i + 1]);
       else if (strcmp (opt->name, "ignore") == 0)
         push (&scan->ignored, &scan->n_ignored, argv[i + 1]);
+      else if (opt->handle == handle_lifecycle)
+        scan->lifecycle = true;   /* the command is for --enter: no profile */
       else if (opt->section == SBX_SECT_FILESYSTEM && strcmp (opt->name, "chdir") != 0
                && strcmp (opt->name, "perms") != 0 && strcmp (opt->name, "size") != 0)
         scan->builds_filesystem = true;
@@ -926,6 +971,8 @@ sbx_parse_command_line (struct sbx_plan *plan, int argc, char **argv)
     sbx_die ("--profile and --noprofile: choose one");
   if (scan.noprofile)
     plan->profile_rule = "--noprofile";
+  else if (scan.lifecycle)
+    plan->profile_rule = "a lifecycle verb";
   else if (!scan.profile && scan.builds_filesystem)
     plan->profile_rule = "the command line builds its own file system";
   else if (!scan.profile && scan.command < argc)

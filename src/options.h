@@ -42,7 +42,7 @@ enum {
 
 /* What parsing decided besides the plan. */
 enum sbx_action { SBX_ACTION_RUN, SBX_ACTION_HELP, SBX_ACTION_VERSION, SBX_ACTION_SECCOMP_EXPORT, SBX_ACTION_DONE,
-                  SBX_ACTION_WRAPPERS, SBX_ACTION_CHANGES };
+                  SBX_ACTION_WRAPPERS, SBX_ACTION_CHANGES, SBX_ACTION_LIFECYCLE };
 
 const struct sbx_option *sbx_option_table (size_t *count);
 const struct sbx_option *sbx_option_find (const char *name);

@@ -4,6 +4,7 @@
 #include "caps.h"
 #include "net.h"
 #include "profile.h"
+#include "registry.h"
 #include "error.h"
 #include "overlay.h"
 #include "util.h"
@@ -60,6 +61,9 @@ plan_free (struct sbx_plan *plan)
     free (plan->owned[i]);
   free (plan->owned);
   sbx_limits_free (&plan->limits);
+  for (size_t i = 0; i < plan->n_hidden_paths; i++)
+    free (plan->hidden_paths[i]);
+  free (plan->hidden_paths);
   plan_init (plan);
 }
 
@@ -254,6 +258,20 @@ plan_finalize (struct sbx_plan *plan)
   char *cache = sbx_bpfcache_dir ();
   if (cache != NULL)
     plan->protected_paths[plan->n_protected_paths++] = cache;
+
+  /* The lifecycle registry steers --enter: no sandbox may even see it. */
+  /* Both places a registry may be, whichever this launch uses. */
+  plan->hidden_paths = sbx_xcalloc (2, sizeof *plan->hidden_paths);
+  char *registry = sbx_registry_path ();
+  char *fallback = sbx_xasprintf ("/run/user/%u/sbx", (unsigned) getuid ());
+  if (registry != NULL)
+    plan->hidden_paths[plan->n_hidden_paths++] = registry;
+  if (registry == NULL || strcmp (registry, fallback) != 0)
+    plan->hidden_paths[plan->n_hidden_paths++] = fallback;
+  else
+    free (fallback);
+  if (plan->name == NULL)
+    plan->name = plan_own (plan, sbx_registry_default_name (plan->profile, getpid ()));
 }
 
 bool
@@ -270,11 +288,11 @@ plan_needs_monitor (const struct sbx_plan *plan)
   /* setsid() fails for a process-group leader, which sbx is when a shell
    * with job control starts it: a forked child is never one. */
   /* A D-Bus proxy lives as long as the monitor holds its pipe. */
-  /* So does the network helper (net.h). A cgroup to remove, a timeout or
-   * a summary needs one too. */
+  /* So does the network helper (net.h). A cgroup to remove, a timeout, a
+   * summary, or a registered sandbox's record need one too. */
   return (plan->namespaces & SBX_NS_PID) || plan->json_status_fd >= 0 || plan->new_session
          || plan->dbus_proxy != NULL || sbx_net_needs_helper (plan)
-         || sbx_limits_need_monitor (&plan->limits);
+         || sbx_limits_need_monitor (&plan->limits) || plan->name_given;
 }
 
 static void
@@ -408,6 +426,10 @@ plan_print (const struct sbx_plan *plan, FILE *out)
     fprintf (out, "info-fd: %d\n", plan->info_fd);
   if (plan->json_status_fd >= 0)
     fprintf (out, "json-status-fd: %d\n", plan->json_status_fd);
+  if (plan->name_given)
+    fprintf (out, "name: %s\n", plan->name);
+  for (size_t i = 0; i < plan->n_hidden_paths; i++)
+    fprintf (out, "hidden: %s\n", plan->hidden_paths[i]);
   fputs ("command:", out);
   for (char **a = plan->argv; a && *a; a++)
     {
