@@ -157,7 +157,6 @@ struct sbx_plan {
   /* Lifecycle (registry.c, lifecycle.c, enter.c). */
   const char *name;             /* --name; plan_finalize sets <profile>-<pid> */
   bool name_given;              /* --name was given: it forces a monitor */
-  bool json;                    /* --json, with --list and --diff */
   enum sbx_lifecycle_verb { SBX_VERB_NONE, SBX_VERB_LIST, SBX_VERB_ENTER, SBX_VERB_STOP, SBX_VERB_KILL } verb;
   const char *verb_target;      /* the NAME of --enter, --stop, --kill */
   const char *kill_signal;      /* --kill's SIGNAL */
