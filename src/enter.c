@@ -128,7 +128,7 @@ run_inside (const struct sbx_plan *plan, const struct sbx_record *rec, int root)
   sbx_die_status (errno == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, errno, "execute", argv[0]);
 }
 
-int
+noreturn void
 sbx_enter (const struct sbx_plan *plan)
 {
   struct sbx_record rec;
@@ -169,5 +169,9 @@ sbx_enter (const struct sbx_plan *plan)
     }
   int code = sbx_supervise (child, false, false);
   sbx_record_free (&rec);
-  return code;
+  /* We now live in the sandbox's namespaces, not dumpable: exit-time
+   * machinery that clones or traces (a sanitizer's leak check) would run
+   * in the sandbox's pid namespace and could not see us. Leave at once. */
+  fflush (NULL);
+  _exit (code);
 }

@@ -477,7 +477,7 @@ sbx_lifecycle_run (const struct sbx_plan *plan)
     case SBX_VERB_LIST:
       return list (plan);
     case SBX_VERB_ENTER:
-      return sbx_enter (plan);
+      sbx_enter (plan);
     case SBX_VERB_STOP:
     case SBX_VERB_KILL:
       return stop_or_kill (plan);

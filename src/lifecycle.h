@@ -7,6 +7,8 @@
 #include "registry.h"
 #include "seccomp.h"
 
+#include <stdnoreturn.h>
+
 /* launch: before the fork, the registry folder to register in, or -1
  * (no registry: the launch goes on unregistered). Dies, before anything is
  * created, when an explicit --name is taken by a running sandbox. */
@@ -28,6 +30,6 @@ int sbx_sandbox_open (const char *verb, const char *name, struct sbx_record *rec
 
 /* --list, --stop, --kill, --enter: the exit status for main. */
 int sbx_lifecycle_run (const struct sbx_plan *plan);
-int sbx_enter (const struct sbx_plan *plan);
+noreturn void sbx_enter (const struct sbx_plan *plan);
 
 #endif

@@ -332,17 +332,31 @@ run_fs_op (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_p
     }
 }
 
+/* The host folder PATH, opened in the new root when the sandbox shows that
+ * very folder at the same path; else -1. */
+static int
+open_if_shown (struct sbx_root *root, const char *path)
+{
+  struct stat host, inside;
+  if (stat (path, &host) < 0)
+    return -1;
+  int target = sbx_root_open (root->top_fd, path, O_PATH | O_DIRECTORY);
+  if (target >= 0 && (fstat (target, &inside) < 0 || inside.st_dev != host.st_dev || inside.st_ino != host.st_ino))
+    {
+      close (target);
+      return -1;
+    }
+  return target;
+}
+
 /* A host path that must never be writable from inside (the seccomp
  * cache): wherever the sandbox shows that very directory at the same path,
  * bind it read-only onto itself. */
 static void
 protect_host_path (struct sbx_root *root, const char *path)
 {
-  struct stat host, inside;
-  if (stat (path, &host) < 0)
-    return;
-  autoclose int target = sbx_root_open (root->top_fd, path, O_PATH | O_DIRECTORY);
-  if (target < 0 || fstat (target, &inside) < 0 || inside.st_dev != host.st_dev || inside.st_ino != host.st_ino)
+  autoclose int target = open_if_shown (root, path);
+  if (target < 0)
     return;
   autoclose int tree = sys_open_tree (target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
   if (tree < 0)
@@ -357,11 +371,8 @@ protect_host_path (struct sbx_root *root, const char *path)
 static void
 hide_host_path (struct sbx_root *root, const char *path)
 {
-  struct stat host, inside;
-  if (stat (path, &host) < 0)
-    return;
-  autoclose int target = sbx_root_open (root->top_fd, path, O_PATH | O_DIRECTORY);
-  if (target < 0 || fstat (target, &inside) < 0 || inside.st_dev != host.st_dev || inside.st_ino != host.st_ino)
+  autoclose int target = open_if_shown (root, path);
+  if (target < 0)
     return;
   static const char *const options[] = { "mode", "0500", "size", "4096", NULL };
   autoclose int tree = sbx_fs_new ("tmpfs", options,
