@@ -33,13 +33,7 @@ static const uint64_t fnv_basis = UINT64_C (0xcbf29ce484222325);
 char *
 sbx_bpfcache_dir (void)
 {
-  const char *cache = getenv ("XDG_CACHE_HOME");
-  if (cache != NULL && cache[0] == '/')
-    return sbx_xasprintf ("%s/sbx/seccomp", cache);
-  const char *home = getenv ("HOME");
-  if (home == NULL || home[0] != '/')
-    return NULL;
-  return sbx_xasprintf ("%s/.cache/sbx/seccomp", home);
+  return sbx_user_cache_dir ("seccomp");
 }
 
 static char *
