@@ -132,6 +132,9 @@ make_cow (struct sbx_plan *plan)
     {
       struct sbx_fs_op *op = &plan->fs_ops[i];
       struct stat st;
+      /* What --diff and --commit compare DEST's upper with: a bind's
+       * source (the host path the user named), else DEST itself. */
+      const char *host = op->kind == SBX_FS_RO_BIND ? op->source : op->dest;
       if (op->kind == SBX_FS_RO_BIND)
         {
           /* Only folders can be overlaid; a missing -try source stays a skipped bind. */
@@ -139,6 +142,10 @@ make_cow (struct sbx_plan *plan)
             continue;
           const char **layers = sbx_xcalloc (1, sizeof *layers);
           layers[0] = op->source;
+          /* Resolved: --commit must not put a folder in place of a link. */
+          char *real = realpath (op->source, NULL);
+          if (real != NULL)
+            host = plan_own (plan, real);
           op->layers = layers;
           op->n_layers = 1;
           plan_own (plan, (char *) layers);
@@ -156,6 +163,9 @@ make_cow (struct sbx_plan *plan)
           continue;
         }
       op->kind = SBX_FS_OVERLAY;
+      while (*host == '/')
+        host++;
+      op->cow_path = host;
       op->source = plan_own (plan, cow_upper (plan->cow_dir, op->dest));
       op->work = plan_own (plan, sbx_xasprintf ("%s/work/%zu", plan->cow_dir, n));
     }
@@ -262,12 +272,19 @@ choose_backend (struct sbx_plan *plan, struct sbx_fs_op *op)
   op->backend_why = "auto: kernel overlayfs mounts in a user namespace (userxattr)";
   if (op->kind == SBX_FS_RO_OVERLAY)
     return;
+  /* The FUSE server needs the sandbox's pid 1 (see below). */
+  op->fuse_fallback = !plan->as_pid_1;
+  if (op->fuse_fallback)
+    op->backend_why = "auto: kernel overlayfs mounts in a user namespace (userxattr); FUSE if the kernel refuses";
+  else
+    op->backend_why = "auto: kernel overlayfs mounts in a user namespace (userxattr); no FUSE fallback with --as-pid-1";
   for (size_t i = 0; i < op->n_layers; i++)
     {
       struct stat st;
       if (stat (op->layers[i], &st) == 0 && st.st_uid != plan->outer_uid)
         {
           op->fuse = true;
+          op->fuse_fallback = false;
           op->backend_why = plan_own (plan, sbx_xasprintf (
               "auto: the lower %s belongs to uid %u, not the mapped user: copy-up needs FUSE with squash_owner",
               op->layers[i], (unsigned) st.st_uid));
@@ -296,7 +313,7 @@ sbx_overlay_finalize (struct sbx_plan *plan)
         continue;
       check_layers (op);
       choose_backend (plan, op);
-      fuse |= op->fuse;
+      fuse |= op->fuse || op->fuse_fallback;
     }
   /* The FUSE server is forked by pid 1 of the sandbox, so that it ends
    * with the pid namespace, whatever kills the sandbox. */

@@ -19,8 +19,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct layers {
   const char *upper, *work;
@@ -53,28 +55,98 @@ die_overlay (int context, int errnum, const char *what, const char *dest)
   sbx_die ("overlay %s: %s: %s%s", dest, what, strerror (errnum), log);
 }
 
-/* -1 when the kernel refuses to create it (errno set); dies on bad input. */
-static int
-kernel_overlay (const struct sbx_fs_op *op, const struct layers *l, int *context_out)
+char *
+sbx_overlay_escape (const char *path)
 {
+  char *out = sbx_xmalloc (2 * strlen (path) + 1), *o = out;
+  for (const char *p = path; *p; p++)
+    {
+      if (*p == ':' || *p == ',' || *p == '\\')
+        *o++ = '\\';
+      *o++ = *p;
+    }
+  *o = '\0';
+  return out;
+}
+
+/* The layers, one "lowerdir+" per lower (Linux >= 6.8: no escaping, any
+ * path); or, where the kernel does not know "lowerdir+", the classic form:
+ * one "lowerdir" string, top layer first, separated by ':', with ':', ','
+ * and '\' escaped by a backslash, as Documentation/filesystems/overlayfs.rst
+ * says. The upper and work folders are escaped the same way there: before
+ * 6.5 the kernel joins every value into one comma-separated string and
+ * unescapes each. WHAT names what was refused. */
+static bool
+configure (int context, const struct sbx_fs_op *op, const struct layers *l, bool legacy, const char **what)
+{
+  if (!legacy)
+    for (size_t i = 0; i < op->n_layers; i++)
+      {
+        *what = op->layers[i];
+        if (sys_fsconfig (context, FSCONFIG_SET_STRING, "lowerdir+", op->layers[i], 0) < 0)
+          return false;
+      }
+  else
+    {
+      autofree char *lowers = sbx_xstrdup ("");
+      for (size_t i = 0; i < op->n_layers; i++)
+        {
+          autofree char *escaped = sbx_overlay_escape (op->layers[i]);
+          char *longer = sbx_xasprintf ("%s%s%s", lowers, i ? ":" : "", escaped);
+          free (lowers);
+          lowers = longer;
+        }
+      *what = op->layers[0];
+      if (sys_fsconfig (context, FSCONFIG_SET_STRING, "lowerdir", lowers, 0) < 0)
+        return false;
+    }
+  if (l->upper != NULL)
+    {
+      autofree char *upper = legacy ? sbx_overlay_escape (l->upper) : sbx_xstrdup (l->upper);
+      autofree char *work = legacy ? sbx_overlay_escape (l->work) : sbx_xstrdup (l->work);
+      *what = op->source ? op->source : "upper";
+      if (sys_fsconfig (context, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0)
+        return false;
+      *what = op->work ? op->work : "work";
+      if (sys_fsconfig (context, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
+        return false;
+    }
+  *what = "the kernel refused the overlay";
+  return sys_fsconfig (context, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) == 0
+         && sys_fsconfig (context, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0;
+}
+
+/* The overlay as a detached mount; -1 with errno, *CONTEXT_OUT (its
+ * reasons) and *WHAT when the kernel refuses it. */
+static int
+kernel_overlay (const struct sbx_fs_op *op, const struct layers *l, int *context_out, const char **what)
+{
+  /* SBX_OVERLAY_LEGACY_OPTIONS=1 forces the classic "lowerdir" form on
+   * any kernel, so the tests can reach it; read here only, and it only
+   * changes how the same layers are spelled. */
+  const char *force = getenv ("SBX_OVERLAY_LEGACY_OPTIONS");
+  bool legacy = force != NULL && strcmp (force, "1") == 0;
+  *what = "overlayfs";
   autoclose int context = sys_fsopen ("overlay", FSOPEN_CLOEXEC);
   if (context < 0)
     return -1;
-  for (size_t i = 0; i < op->n_layers; i++)
-    if (sys_fsconfig (context, FSCONFIG_SET_STRING, "lowerdir+", op->layers[i], 0) < 0)
-      die_overlay (context, errno, op->layers[i], op->dest);
-  if (l->upper != NULL)
+  if (!configure (context, op, l, legacy, what))
     {
-      if (sys_fsconfig (context, FSCONFIG_SET_STRING, "upperdir", l->upper, 0) < 0)
-        die_overlay (context, errno, op->source ? op->source : "upper", op->dest);
-      if (sys_fsconfig (context, FSCONFIG_SET_STRING, "workdir", l->work, 0) < 0)
-        die_overlay (context, errno, op->work ? op->work : "work", op->dest);
-    }
-  if (sys_fsconfig (context, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0
-      || sys_fsconfig (context, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    {
-      *context_out = sbx_steal_fd (&context);
-      return -1;
+      if (legacy || errno != EINVAL || *what != op->layers[0])
+        {
+          *context_out = sbx_steal_fd (&context);
+          return -1;
+        }
+      /* "lowerdir+" unknown (Linux < 6.8): once more, the classic way. */
+      close (context);
+      context = sys_fsopen ("overlay", FSOPEN_CLOEXEC);
+      if (context < 0)
+        return -1;
+      if (!configure (context, op, l, true, what))
+        {
+          *context_out = sbx_steal_fd (&context);
+          return -1;
+        }
     }
   unsigned attrs = MOUNT_ATTR_NODEV | (l->upper == NULL ? MOUNT_ATTR_RDONLY : 0);
   int tree = sys_fsmount (context, FSMOUNT_CLOEXEC, attrs);
@@ -109,8 +181,14 @@ prepare_upper (const struct sbx_fs_op *op, struct layers *l)
   l->work = op->work;
   if (op->kind == SBX_FS_OVERLAY)
     {
+      struct stat st, lower;
+      bool fresh = stat (op->source, &st) < 0;
       if (sbx_mkdir_p (op->source, 0755) < 0)
         sbx_die_errno (errno, "create overlay upper", op->source);
+      /* The union's root takes the upper's mode: a --cow upper made now
+       * takes the lower's, so the sandbox (and --diff) see no change. */
+      if (fresh && op->cow_path != NULL && stat (op->layers[0], &lower) == 0)
+        chmod (op->source, lower.st_mode & 07777);
       if (sbx_mkdir_p (op->work, 0700) < 0)
         sbx_die_errno (errno, "create overlay work folder", op->work);
       return;
@@ -175,11 +253,84 @@ mountpoint_layer (const struct sbx_fs_op *op, const struct sbx_plan *plan, char 
   return tmpfs;
 }
 
+static bool
+put (char *buf, size_t *len, const char *s)
+{
+  size_t n = strlen (s) + 1;
+  if (*len + n >= SBX_COW_LAYOUT_MAX)
+    return false;
+  memcpy (buf + *len, s, n);
+  *len += n;
+  return true;
+}
+
+/* DIR/layout (see overlay.h): this run's overlays, and an earlier run's
+ * whose destination this one does not have. */
+static void
+write_layout (const struct sbx_plan *plan)
+{
+  char **dest = NULL, **host = NULL;
+  size_t n = 0;
+  sbx_cow_layout_read (plan->cow_dir, &dest, &host, &n);
+  autofree char *buf = sbx_xmalloc (SBX_COW_LAYOUT_MAX);
+  size_t len = 0;
+  bool fits = true;
+  fits &= put (buf, &len, SBX_COW_LAYOUT_MAGIC);
+  for (size_t i = 0; i < plan->n_fs_ops; i++)
+    if (plan->fs_ops[i].cow_path != NULL)
+      {
+        const char *d = plan->fs_ops[i].dest;
+        while (*d == '/')
+          d++;
+        fits &= put (buf, &len, d);
+        fits &= put (buf, &len, plan->fs_ops[i].cow_path);
+      }
+  for (size_t j = 0; j < n; j++)
+    {
+      bool again = false;
+      for (size_t i = 0; i < plan->n_fs_ops && !again; i++)
+        {
+          const char *d = plan->fs_ops[i].dest;
+          while (d != NULL && *d == '/')
+            d++;
+          again = plan->fs_ops[i].cow_path != NULL && strcmp (d, dest[j]) == 0;
+        }
+      if (!again)
+        {
+          fits &= put (buf, &len, dest[j]);
+          fits &= put (buf, &len, host[j]);
+        }
+      free (dest[j]);
+      free (host[j]);
+    }
+  free (dest);
+  free (host);
+  if (!fits)
+    sbx_die ("--cow: %s: too many overlays to record", plan->cow_dir);
+  autofree char *path = sbx_xasprintf ("%s/layout", plan->cow_dir);
+  autofree char *temp = sbx_xasprintf ("%s/.layout.%d", plan->cow_dir, (int) getpid ());
+  autoclose int fd = open (temp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 || sbx_write_all (fd, buf, len) < 0 || rename (temp, path) < 0)
+    sbx_die_errno (errno, "--cow: write", path);
+}
+
+/* The first --cow overlay of the plan? */
+static bool
+first_cow (const struct sbx_fs_op *op, const struct sbx_plan *plan)
+{
+  for (size_t i = 0; i < plan->n_fs_ops; i++)
+    if (plan->fs_ops[i].cow_path != NULL)
+      return &plan->fs_ops[i] == op;
+  return false;
+}
+
 void
 sbx_mount_overlay (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_plan *plan)
 {
   struct layers l;
   prepare_upper (op, &l);
+  if (op->cow_path != NULL && first_cow (op, plan))
+    write_layout (plan);
   autoclose int tmpfs = l.tmpfs;
   autoclose int tree = -1;
   autoclose int points = -1;
@@ -204,8 +355,9 @@ sbx_mount_overlay (struct sbx_root *root, const struct sbx_fs_op *op, const stru
   else
     {
       autoclose int context = -1;
-      tree = kernel_overlay (op, &l, &context);
-      if (tree < 0 && plan->overlay_backend == SBX_OVERLAY_AUTO && op->kind != SBX_FS_RO_OVERLAY)
+      const char *what;
+      tree = kernel_overlay (op, &l, &context, &what);
+      if (tree < 0 && op->fuse_fallback)
         {
           char log[512];
           int saved = errno;
@@ -218,7 +370,7 @@ sbx_mount_overlay (struct sbx_root *root, const struct sbx_fs_op *op, const stru
           tree = fuse_overlay (op, &l, plan);
         }
       else if (tree < 0)
-        die_overlay (context, errno, "the kernel refused the overlay", op->dest);
+        die_overlay (context, errno, what, op->dest);
     }
   autoclose int target = sbx_root_ensure (root->top_fd, op->dest, SBX_NODE_DIR, 0755);
   sbx_mount_attach (root, tree, target, op->dest);

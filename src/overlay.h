@@ -45,7 +45,20 @@ void sbx_overlay_print_op (FILE *out, const struct sbx_fs_op *op);
 /* overlay.c: carry out one overlay operation of the mount stage. */
 void sbx_mount_overlay (struct sbx_root *root, const struct sbx_fs_op *op, const struct sbx_plan *plan);
 
+/* The classic "lowerdir=" spelling of one path: ':', ',' and '\'
+ * escaped with a backslash (malloc'd). */
+char *sbx_overlay_escape (const char *path);
+
 /* changes.c: --diff, --commit, --discard; returns the exit status. */
 int sbx_changes_run (const struct sbx_plan *plan);
+
+/* DIR/layout of a --cow folder: which path under --to's root each upper
+ * folder below DIR/upper stands for (a bind's source, not its
+ * destination). "sbx-cow-layout 1", then pairs DEST, HOST (relative, no
+ * leading "/"), each string NUL-terminated. Written by the mount stage,
+ * read by --diff and --commit; a missing file reads as no pairs. */
+#define SBX_COW_LAYOUT_MAGIC "sbx-cow-layout 1"
+#define SBX_COW_LAYOUT_MAX (1 << 20)
+void sbx_cow_layout_read (const char *dir, char ***dest, char ***host, size_t *n);
 
 #endif

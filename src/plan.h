@@ -62,6 +62,8 @@ struct sbx_fs_op {
   const char *work;       /* the work folder beside the upper */
   bool fuse;              /* served by the FUSE backend (plan_finalize) */
   const char *backend_why;
+  bool fuse_fallback;     /* auto: the FUSE backend if the kernel refuses */
+  const char *cow_path;   /* --cow DIR: what DEST's upper changes, under --to's root, no leading "/" */
 };
 
 enum sbx_env_kind { SBX_ENV_SET, SBX_ENV_UNSET, SBX_ENV_CLEAR };

@@ -122,30 +122,31 @@ suite () {  # suite BACKEND
   t_is "$T_OUT" "$(printf '2\nf\nhi\nmore')" "$be: hard links and symlinks work"
   t_is "$(checksum "$L")" "$before" "$be: after all that, the lower tree is still unchanged"
 
-  mkdir -p "$R/usr" "$R/etc" && cp -a "$L" "$R/data"
-  expected="D /data/del
-M /data/f
-D /data/gone
-A /data/hard
-A /data/moved
-A /data/moved/y
-A /data/new
-D /data/rmd/x
-A /data/rmd/n
-A /data/sym"
+  # The changes are named by the bound folder, $L, not by /data.
+  mkdir -p "$R/usr" "$R/etc" "$R${L%/*}" && cp -a "$L" "$R$L"
+  expected="D $L/del
+M $L/f
+D $L/gone
+A $L/hard
+A $L/moved
+A $L/moved/y
+A $L/new (hard link to $L/hard)
+D $L/rmd/x
+A $L/rmd/n
+A $L/sym"
   sbx_status --diff "$C" --to "$R"
   t_is "$T_RC:$T_OUT" "0:$expected" "$be: --diff lists exactly the changes"
   sbx_status --diff "$C" --to "$R" --json
-  got=$(printf '%s' "$T_OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(c["change"][0].upper()+" "+c["path"] for c in d["changes"]))' 2>&1)
+  got=$(printf '%s' "$T_OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(c["change"][0].upper()+" "+c["path"]+(" (hard link to %s)" % c["link"] if "link" in c else "") for c in d["changes"]))' 2>&1)
   t_is "$got" "$expected" "$be: --diff --json holds the same changes"
 
   local view; view=$("$SBX" "${S[@]}" sh -c 'cd /data && find . -printf "%p %y %l\n" | LC_ALL=C sort && find . -type f -exec md5sum {} + | LC_ALL=C sort' 2>&1)
   sbx_status --commit "$C" --to "$R"
   t_like "$T_OUT" "dry run: 10 changes; give --yes" "$be: --commit without --yes is a dry run"
-  t_is "$(checksum "$R/data")" "$before" "$be: ... that changes nothing"
+  t_is "$(checksum "$R$L")" "$before" "$be: ... that changes nothing"
   sbx_status --commit "$C" --to "$R" --yes
   t_is "$T_RC" 0 "$be: --commit --yes succeeds"
-  t_is "$(cd "$R/data" && find . -printf '%p %y %l\n' | LC_ALL=C sort && find . -type f -exec md5sum {} + | LC_ALL=C sort)" \
+  t_is "$(cd "$R$L" && find . -printf '%p %y %l\n' | LC_ALL=C sort && find . -type f -exec md5sum {} + | LC_ALL=C sort)" \
     "$view" "$be: ... and the copy of the lower tree now looks as the sandbox saw it"
 
   sbx_status --discard "$C"
