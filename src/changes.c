@@ -1,12 +1,18 @@
 /* --diff, --commit and --discard: what a copy-on-write run changed.
  *
  * The upper tree mirrors the sandbox's paths (DIR/upper/usr/local/... for
- * /usr/local/...), so each entry is compared with the same path under ROOT
- * (--to, default /), the tree the lowers came from. Deletions are read
+ * /usr/local/...); each entry is compared with its path under ROOT (--to,
+ * default /), the tree the lowers came from. Deletions are read
  * from both whiteout formats: the kernel's and fuse-overlayfs's 0/0
  * character devices (or a user.overlay.whiteout file), and fuse-overlayfs's
  * `.wh.NAME` files; opaque folders from user.overlay.opaque,
  * user.fuseoverlayfs.opaque or a `.wh..wh..opq` file.
+ *
+ * A --cow folder's DIR/layout (overlay.h) maps each upper layer to the
+ * host folder it stands for, so that a bind's changes are named by its
+ * source; without it the upper mirrors ROOT. Upper files sharing an inode
+ * are hard links, and stay so; an entry whose content equals ROOT's is a
+ * metadata change, applied in place.
  *
  * --commit reaches ROOT only through openat2(RESOLVE_BENEATH): a path
  * that would leave ROOT (a symlink to elsewhere, say) is refused. */

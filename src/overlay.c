@@ -97,6 +97,14 @@ configure (int context, const struct sbx_fs_op *op, const struct layers *l, bool
           lowers = longer;
         }
       *what = op->layers[0];
+      /* fsconfig takes strings of at most 255 bytes: say so, not EINVAL. */
+      if (strlen (lowers) > 255)
+        {
+          *what = "the lower layers' paths, escaped and joined, pass the 255 bytes of one lowerdir= string"
+                  " (Linux >= 6.8 takes any number)";
+          errno = ENAMETOOLONG;
+          return false;
+        }
       if (sys_fsconfig (context, FSCONFIG_SET_STRING, "lowerdir", lowers, 0) < 0)
         return false;
     }

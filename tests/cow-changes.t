@@ -129,6 +129,24 @@ two
   fi
 done
 
+# Paths too long for one lowerdir= string (fsconfig takes 255 bytes).
+LONG=()
+for i in 1 2 3 4 5; do
+  d=$T/long-layer-$i-$(printf '%040d' 0); mkdir -p "$d"; echo "$i" >"$d/l$i"; LONG+=(--overlay-src "$d")
+done
+SBX_OVERLAY_LEGACY_OPTIONS=1 sbx_status "${SYS[@]}" --overlay-backend kernel "${LONG[@]}" --tmp-overlay /tmp/o true
+t_is "$T_RC" 125 "legacy lowerdir= too long for the kernel: exit 125"
+t_like "$T_ERR" "^sbx: overlay /tmp/o: the lower layers' paths, escaped and joined, pass the 255 bytes .*: File name too long" \
+  "... saying why in one line"
+if fuse_built; then
+  SBX_OVERLAY_LEGACY_OPTIONS=1 sbx_status "${SYS[@]}" "${LONG[@]}" --tmp-overlay /tmp/o sh -c 'cat /tmp/o/l1 /tmp/o/l5; grep " /tmp/o " /proc/self/mountinfo'
+  t_like "$T_RC:$T_OUT" "^0:1
+5
+.* - fuse\.sbx-overlay " "... while auto falls back to FUSE"
+else
+  t_skip "the FUSE backend is not built in"
+fi
+
 # --- auto: FUSE when the kernel refuses ---------------------------------------------
 # Kernel overlayfs refuses an upper layer on a FUSE file system: give the
 # inner sbx a --cow DIR on an outer sbx's FUSE overlay.
