@@ -75,14 +75,21 @@ sbx_overlay_escape (const char *path)
  * and '\' escaped by a backslash, as Documentation/filesystems/overlayfs.rst
  * says. The upper and work folders are escaped the same way there: before
  * 6.5 the kernel joins every value into one comma-separated string and
- * unescapes each. WHAT names what was refused. */
+ * unescapes each. WHAT names what was refused. NO_PLUS: act as a kernel
+ * without "lowerdir+" would. */
 static bool
-configure (int context, const struct sbx_fs_op *op, const struct layers *l, bool legacy, const char **what)
+configure (int context, const struct sbx_fs_op *op, const struct layers *l, bool legacy, bool no_plus,
+           const char **what)
 {
   if (!legacy)
     for (size_t i = 0; i < op->n_layers; i++)
       {
         *what = op->layers[i];
+        if (no_plus)
+          {
+            errno = EINVAL;
+            return false;
+          }
         if (sys_fsconfig (context, FSCONFIG_SET_STRING, "lowerdir+", op->layers[i], 0) < 0)
           return false;
       }
@@ -129,18 +136,18 @@ configure (int context, const struct sbx_fs_op *op, const struct layers *l, bool
 static int
 kernel_overlay (const struct sbx_fs_op *op, const struct layers *l, int *context_out, const char **what)
 {
-  /* SBX_OVERLAY_LEGACY_OPTIONS=1 forces the classic "lowerdir" form on
-   * any kernel, so the tests can reach it; read here only, and it only
-   * changes how the same layers are spelled. */
+  /* SBX_OVERLAY_LEGACY_OPTIONS=1 acts as if the kernel refused
+   * "lowerdir+", so the tests reach the classic form on any kernel; read
+   * here only, and it only changes how the same layers are spelled. */
   const char *force = getenv ("SBX_OVERLAY_LEGACY_OPTIONS");
-  bool legacy = force != NULL && strcmp (force, "1") == 0;
+  bool no_plus = force != NULL && strcmp (force, "1") == 0;
   *what = "overlayfs";
   autoclose int context = sys_fsopen ("overlay", FSOPEN_CLOEXEC);
   if (context < 0)
     return -1;
-  if (!configure (context, op, l, legacy, what))
+  if (!configure (context, op, l, false, no_plus, what))
     {
-      if (legacy || errno != EINVAL || *what != op->layers[0])
+      if (errno != EINVAL || *what != op->layers[0])
         {
           *context_out = sbx_steal_fd (&context);
           return -1;
@@ -150,7 +157,7 @@ kernel_overlay (const struct sbx_fs_op *op, const struct layers *l, int *context
       context = sys_fsopen ("overlay", FSOPEN_CLOEXEC);
       if (context < 0)
         return -1;
-      if (!configure (context, op, l, true, what))
+      if (!configure (context, op, l, true, false, what))
         {
           *context_out = sbx_steal_fd (&context);
           return -1;
