@@ -346,4 +346,9 @@ sbx_overlay_print_op (FILE *out, const struct sbx_fs_op *op)
   print_path (out, "work", op->work);
   fprintf (out, " %s\n    backend: %s (%s)\n", op->dest, op->fuse ? "fuse" : "kernel",
            op->backend_why ? op->backend_why : "");
+  const char *dest = op->dest;
+  while (*dest == '/')
+    dest++;
+  if (op->cow_path != NULL && strcmp (op->cow_path, dest) != 0)
+    fprintf (out, "    changes: --diff and --commit name them under /%s\n", op->cow_path);
 }

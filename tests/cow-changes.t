@@ -87,6 +87,13 @@ fi
 # --- a bind whose source is not its destination -----------------------------------
 SRC=$T/x/src C=$T/bind-cow R=$T/bind-root
 mkdir -p "$SRC/sub" && echo s >"$SRC/sub/s"
+sbx_status "${SYS[@]}" --ro-bind "$SRC" /opt/app --cow "$C" --dry-run true
+t_is "$(printf '%s\n' "$T_OUT" | grep -A2 ' /opt/app$' | sed -n 3p)" "    changes: --diff and --commit name them under $SRC" \
+  "--dry-run says the changes under /opt/app are named by SRC"
+# A symlink to SRC as the bound path: the changes go to where it leads.
+ln -s "$SRC" "$T/srclink"
+sbx_status "${SYS[@]}" --ro-bind "$T/srclink" /opt/app --cow "$C" --dry-run true
+t_like "$T_OUT" "changes: --diff and --commit name them under $SRC\$" "... and SRC with its symlinks resolved, never a link --commit would replace"
 sbx_status "${SYS[@]}" --ro-bind "$SRC" /opt/app --cow "$C" sh -c 'echo f > /opt/app/f && rm /opt/app/sub/s'
 t_is "$T_RC" 0 "--ro-bind SRC /opt/app --cow: writes in /opt/app"
 sbx_status --diff "$C"
