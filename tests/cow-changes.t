@@ -68,6 +68,25 @@ M $L/file (metadata)" "$be: --diff lists metadata-only changes of folders and fi
   t_is "$T_OUT" "" "$be: after --commit, --diff against the target lists nothing"
 done
 
+# Mode 000 in the upper (the sandbox's chmod 0): --diff and --commit still
+# read it, as its owner, and change nothing in it.
+L=$T/zero C=$T/zero-cow R=$T/zero-root
+mkdir -p "$L/d" "$L/e" && echo b >"$L/e/b"
+sbx_status "${SYS[@]}" --overlay-backend kernel --ro-bind "$L" /data --cow "$C" \
+  sh -c 'chmod 0 /data/d && echo x > /data/e/new && chmod 0 /data/e/new /data/e'
+mkdir -p "$R${L%/*}" && cp -a "$L" "$R$L"
+sbx_status --diff "$C" --to "$R"
+t_is "$T_RC:$T_OUT" "0:M $L/d (metadata)
+M $L/e (metadata)
+A $L/e/new" "--diff reads an upper made mode 000 inside"
+t_is "$(stat -c %a "$C/upper/data/e")" 0 "... and leaves its mode alone"
+sbx_status --commit "$C" --to "$R" --yes
+t_is "$T_RC:$(stat -c %a "$R$L/d" "$R$L/e" | tr '\n' ' ')" "0:0 0 " "--commit applies it, modes 000 included"
+chmod u+rwx "$R$L/e"
+t_is "$(stat -c %a "$R$L/e/new")" 0 "... to a new file too"
+chmod u+r "$R$L/e/new"
+t_is "$(cat "$R$L/e/new")" x "... which has the content of the unreadable upper file"
+
 # A user xattr set on a lower folder is a metadata change; --commit sets it.
 L=$T/xa C=$T/xa-cow R=$T/xa-root
 mkdir -p "$L/d"
