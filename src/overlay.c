@@ -107,8 +107,8 @@ configure (int context, const struct sbx_fs_op *op, const struct layers *l, bool
       /* fsconfig takes strings of at most 255 bytes: say so, not EINVAL. */
       if (strlen (lowers) > 255)
         {
-          *what = "the lower layers' paths, escaped and joined, pass the 255 bytes of one lowerdir= string"
-                  " (Linux >= 6.8 takes any number)";
+          *what = "the lower layers' paths, escaped and joined, pass the 255 bytes that fsconfig takes"
+                  " in one lowerdir= string";
           errno = ENAMETOOLONG;
           return false;
         }
