@@ -380,7 +380,7 @@ sbx_mount_overlay (struct sbx_root *root, const struct sbx_fs_op *op, const stru
             read_log (context, log, sizeof log);
           else
             log[0] = '\0';
-          sbx_warn ("overlay %s: kernel overlayfs refused (%s%s); using the FUSE backend", op->dest,
+          sbx_warn ("overlay %s: kernel overlayfs refused (%s: %s%s); using the FUSE backend", op->dest, what,
                     strerror (saved), log);
           tree = fuse_overlay (op, &l, plan);
         }
