@@ -4,11 +4,13 @@
  * ended. Its path is <parent>/sbx-<name>-<monitor pid>. */
 #include "limits.h"
 
+#include "cgroup.h"
 #include "error.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,11 +28,26 @@ sbx_cgroup_reexec (const struct sbx_limits *limits, char **self_argv)
 {
   if (limits->cgroup.kind != SBX_CGK_SYSTEMD)
     return;
+#ifdef WITH_SD_BUS
+  /* The same pid, now in the scope: the sbx executed again finds its own
+   * cgroup delegated, as after systemd-run. */
+  sbx_sdbus_start_scope (limits);
+  setenv ("SBX_SYSTEMD_SCOPE", "1", 1);
+  execv ("/proc/self/exe", self_argv);
+  sbx_die_errno (errno, "execute sbx again in its systemd scope", "/proc/self/exe");
+#endif
   size_t argc = 0;
   while (self_argv[argc] != NULL)
     argc++;
+  /* Named by its path: /proc/self/exe would be systemd-run's own once it
+   * executes the command. */
+  char self[PATH_MAX];
+  ssize_t self_len = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (self_len < 0)
+    sbx_die_errno (errno, "readlink", "/proc/self/exe");
+  self[self_len] = '\0';
   const char *prefix[] = { "systemd-run", "--user", "--scope", "--quiet", "--collect",
-                           "-p", "Delegate=yes", "--", "/proc/self/exe" };
+                           "-p", "Delegate=yes", "--", self };
   size_t n_prefix = sizeof prefix / sizeof prefix[0];
   char **args = sbx_xcalloc (n_prefix + argc + 1, sizeof *args);
   for (size_t i = 0; i < n_prefix; i++)
