@@ -44,6 +44,11 @@ msg_unref (sd_bus_message **m)
 bool
 sbx_sdbus_reachable (char *why, size_t len)
 {
+  if (getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL && getenv ("XDG_RUNTIME_DIR") == NULL)
+    {
+      snprintf (why, len, "no user bus (neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set)");
+      return false;
+    }
   autobus sd_bus *bus = NULL;
   int r = sd_bus_open_user (&bus);
   if (r < 0)
