@@ -282,7 +282,7 @@ try_systemd (struct sbx_cg_choice *c, unsigned needed, char *why, size_t len)
     if (((needed >> r) & 1) && v2_names[r] != NULL && !has_word (controllers, v2_names[r], " \n")
         && !on_v1 (r))
       {
-        add_reason (why, len, "systemd: the %s controller is not on cgroup v2 here", v2_names[r]);
+        add_reason (why, len, "systemd: the %s controller is on neither cgroup v2 nor cgroup v1 here", v2_names[r]);
         return false;
       }
   c->kind = SBX_CGK_SYSTEMD;
