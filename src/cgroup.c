@@ -237,8 +237,19 @@ try_v2 (struct sbx_cg_choice *c, unsigned needed, unsigned wanted, char *why, si
   return true;
 }
 
-/* Re-executing under systemd-run helps only where the user manager can
- * delegate the controllers: a v2 hierarchy that has them. */
+/* A hybrid host's v1 hierarchy for role R: whether the manager gives the
+ * scope a delegated subtree there shows only from inside it, where the
+ * re-executed sbx looks again (and says why not, if it did not). */
+static bool
+on_v1 (int r)
+{
+  autofree char *mount = find_mount (v1_names[r]);
+  return mount != NULL;
+}
+
+/* A scope of the user manager (sd-bus, or re-executing under
+ * systemd-run) helps only where it can delegate the controllers: a v2
+ * hierarchy that has them, or on a hybrid host perhaps the v1 ones. */
 static bool
 try_systemd (struct sbx_cg_choice *c, unsigned needed, char *why, size_t len)
 {
@@ -247,6 +258,14 @@ try_systemd (struct sbx_cg_choice *c, unsigned needed, char *why, size_t len)
       add_reason (why, len, "systemd: the scope sbx runs in does not delegate the controllers");
       return false;
     }
+#ifdef WITH_SD_BUS
+  char bus_why[256];
+  if (!sbx_sdbus_reachable (bus_why, sizeof bus_why))
+    {
+      add_reason (why, len, "systemd: %s", bus_why);
+      return false;
+    }
+#else
   const char *runtime = getenv ("XDG_RUNTIME_DIR");
   autofree char *socket = runtime ? sbx_xasprintf ("%s/systemd/private", runtime) : NULL;
   if (socket == NULL || access (socket, F_OK) < 0)
@@ -255,13 +274,15 @@ try_systemd (struct sbx_cg_choice *c, unsigned needed, char *why, size_t len)
                   socket ? "no $XDG_RUNTIME_DIR/systemd/private" : "no XDG_RUNTIME_DIR");
       return false;
     }
+#endif
   autofree char *mount = find_mount (NULL);
   autofree char *ctl_path = mount ? sbx_xasprintf ("%s/cgroup.controllers", mount) : NULL;
   autofree char *controllers = ctl_path ? read_text (ctl_path) : NULL;
   for (int r = 0; r < SBX_CG_NROLES; r++)
-    if (((needed >> r) & 1) && v2_names[r] != NULL && !has_word (controllers, v2_names[r], " \n"))
+    if (((needed >> r) & 1) && v2_names[r] != NULL && !has_word (controllers, v2_names[r], " \n")
+        && !on_v1 (r))
       {
-        add_reason (why, len, "systemd: the %s controller is not on cgroup v2 here", v2_names[r]);
+        add_reason (why, len, "systemd: the %s controller is on neither cgroup v2 nor cgroup v1 here", v2_names[r]);
         return false;
       }
   c->kind = SBX_CGK_SYSTEMD;

@@ -4,11 +4,13 @@
  * ended. Its path is <parent>/sbx-<name>-<monitor pid>. */
 #include "limits.h"
 
+#include "cgroup.h"
 #include "error.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,11 +28,26 @@ sbx_cgroup_reexec (const struct sbx_limits *limits, char **self_argv)
 {
   if (limits->cgroup.kind != SBX_CGK_SYSTEMD)
     return;
+#ifdef WITH_SD_BUS
+  /* The same pid, now in the scope: the sbx executed again finds its own
+   * cgroup delegated, as after systemd-run. */
+  sbx_sdbus_start_scope (limits);
+  setenv ("SBX_SYSTEMD_SCOPE", "1", 1);
+  execv ("/proc/self/exe", self_argv);
+  sbx_die_errno (errno, "execute sbx again in its systemd scope", "/proc/self/exe");
+#endif
   size_t argc = 0;
   while (self_argv[argc] != NULL)
     argc++;
+  /* Named by its path: /proc/self/exe would be systemd-run's own once it
+   * executes the command. */
+  char self[PATH_MAX];
+  ssize_t self_len = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (self_len < 0)
+    sbx_die_errno (errno, "readlink", "/proc/self/exe");
+  self[self_len] = '\0';
   const char *prefix[] = { "systemd-run", "--user", "--scope", "--quiet", "--collect",
-                           "-p", "Delegate=yes", "--", "/proc/self/exe" };
+                           "-p", "Delegate=yes", "--", self };
   size_t n_prefix = sizeof prefix / sizeof prefix[0];
   char **args = sbx_xcalloc (n_prefix + argc + 1, sizeof *args);
   for (size_t i = 0; i < n_prefix; i++)
@@ -151,6 +168,45 @@ write_v1_limits (const struct sbx_limits *l, struct sbx_cgroup *cg)
     }
 }
 
+static const char *const v2_controllers[SBX_CG_NROLES] = {
+  [SBX_CG_MEMORY] = "memory", [SBX_CG_PIDS] = "pids", [SBX_CG_CPU] = "cpu", [SBX_CG_IO] = "io",
+};
+
+/* Every process of FROM into TO. Besides sbx, its own cgroup holds the
+ * helpers it forked before making the sandbox's (the network helper, the
+ * D-Bus proxy): they go to the leaf and back with it. */
+static int
+move_all (const char *from, const char *to)
+{
+  autofree char *from_procs = sbx_xasprintf ("%s/cgroup.procs", from);
+  autofree char *to_procs = sbx_xasprintf ("%s/cgroup.procs", to);
+  FILE *f = fopen (from_procs, "re");
+  if (f == NULL)
+    return -1;
+  int pid, rc = 0;
+  while (fscanf (f, "%d", &pid) == 1)
+    {
+      char value[16];
+      snprintf (value, sizeof value, "%d", pid);
+      if (sbx_write_file_at (AT_FDCWD, to_procs, value) < 0 && errno != ESRCH)
+        rc = -1;
+    }
+  fclose (f);
+  return rc;
+}
+
+/* Is WORD one of the space-separated words of LIST? ("cpu" is not
+ * "cpuset".) */
+static bool
+has_controller (const char *list, const char *word)
+{
+  size_t len = strlen (word);
+  for (const char *p = list; p != NULL && (p = strstr (p, word)) != NULL; p += len)
+    if ((p == list || p[-1] == ' ') && (p[len] == '\0' || p[len] == ' ' || p[len] == '\n'))
+      return true;
+  return false;
+}
+
 /* v2: sbx moves itself to a leaf first, since a cgroup with controllers
  * in its subtree_control may hold no process. */
 static void
@@ -159,15 +215,14 @@ enable_v2_controllers (const struct sbx_limits *l, struct sbx_cgroup *cg)
   const struct sbx_cg_choice *c = &l->cgroup;
   if (!c->v2_enable)
     return;
-  static const char *const names[SBX_CG_NROLES] = {
-    [SBX_CG_MEMORY] = "memory", [SBX_CG_PIDS] = "pids", [SBX_CG_CPU] = "cpu", [SBX_CG_IO] = "io",
-  };
   if (mkdir (c->leaf, 0755) < 0 && errno != EEXIST)
     sbx_die_errno (errno, "create cgroup", c->leaf);
   cg->leaf = sbx_xstrdup (c->leaf);
   char pid[16];
   snprintf (pid, sizeof pid, "%d", (int) getpid ());
   write_in (cg, c->leaf, "cgroup.procs", pid);
+  /* The rest is best effort: one left behind shows as EBUSY below. */
+  move_all (c->parent[SBX_CG_CPUACCT], c->leaf);
   autofree char *subtree_path = sbx_xasprintf ("%s/cgroup.subtree_control", c->parent[SBX_CG_CPUACCT]);
   autofree char *subtree = NULL;
   size_t cap = 0;
@@ -177,11 +232,13 @@ enable_v2_controllers (const struct sbx_limits *l, struct sbx_cgroup *cg)
   if (f != NULL)
     fclose (f);
   for (int r = 0; r < SBX_CG_NROLES; r++)
-    if (names[r] != NULL && c->parent[r] != NULL && (subtree == NULL || strstr (subtree, names[r]) == NULL))
+    if (v2_controllers[r] != NULL && c->parent[r] != NULL
+        && (subtree == NULL || !has_controller (subtree, v2_controllers[r])))
       {
         char word[16];
-        snprintf (word, sizeof word, "+%s", names[r]);
+        snprintf (word, sizeof word, "+%s", v2_controllers[r]);
         write_in (cg, c->parent[r], "cgroup.subtree_control", word);
+        cg->v2_enabled |= 1u << r;
       }
 }
 
@@ -271,20 +328,22 @@ empty_and_remove (const char *dir, bool v2)
   sbx_warn ("could not remove the cgroup %s: %s", dir, strerror (errno));
 }
 
-/* Back out of the leaf, so that the parent is as sbx found it. */
+/* Back out of the leaf, so that the parent is as sbx found it: only the
+ * controllers sbx switched on go off again. */
 static void
 leave_leaf (const struct sbx_cgroup *cg)
 {
   autofree char *parent = sbx_xstrdup (cg->leaf);
   *strrchr (parent, '/') = '\0';
-  char pid[16];
-  snprintf (pid, sizeof pid, "%d", (int) getpid ());
   autofree char *subtree = sbx_xasprintf ("%s/cgroup.subtree_control", parent);
-  autofree char *procs = sbx_xasprintf ("%s/cgroup.procs", parent);
-  static const char *const names[] = { "-memory", "-pids", "-cpu", "-io" };
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    sbx_write_file_at (AT_FDCWD, subtree, names[i]);
-  if (sbx_write_file_at (AT_FDCWD, procs, pid) == 0)
+  for (int r = 0; r < SBX_CG_NROLES; r++)
+    if ((cg->v2_enabled >> r) & 1)
+      {
+        char word[16];
+        snprintf (word, sizeof word, "-%s", v2_controllers[r]);
+        sbx_write_file_at (AT_FDCWD, subtree, word);
+      }
+  if (move_all (cg->leaf, parent) == 0)
     rmdir (cg->leaf);
 }
 

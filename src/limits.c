@@ -331,7 +331,12 @@ sbx_limits_print (const struct sbx_limits *l, FILE *out)
 {
   char buf[32];
   static const char *const kinds[] = {
-    [SBX_CGK_NONE] = "none", [SBX_CGK_V2] = "v2", [SBX_CGK_SYSTEMD] = "systemd-run --user --scope (re-exec)",
+    [SBX_CGK_NONE] = "none", [SBX_CGK_V2] = "v2",
+#ifdef WITH_SD_BUS
+    [SBX_CGK_SYSTEMD] = "systemd (sd-bus StartTransientUnit, then re-exec)",
+#else
+    [SBX_CGK_SYSTEMD] = "systemd-run --user --scope (re-exec)",
+#endif
     [SBX_CGK_V1] = "v1",
   };
   static const char *const roles[SBX_CG_NROLES] = {

@@ -102,6 +102,7 @@ struct sbx_cgroup {
   const char *role_dir[SBX_CG_NROLES];
   bool v2;
   char *leaf;                   /* v2: where sbx moved itself, or NULL */
+  unsigned v2_enabled;          /* v2: the roles whose controllers sbx switched on */
 };
 /* systemd: re-execute sbx under systemd-run (does not return on success). */
 void sbx_cgroup_reexec (const struct sbx_limits *limits, char **self_argv);
