@@ -19,6 +19,7 @@
 #include "overlay.h"
 
 #include "error.h"
+#include "stages.h"
 #include "syscalls.h"
 #include "util.h"
 
@@ -783,15 +784,7 @@ override_own_modes (void)
   gid_t gid = getegid ();
   if (uid == 0 || unshare (CLONE_NEWUSER) < 0)
     return;
-  char line[64];
-  snprintf (line, sizeof line, "%u %u 1\n", (unsigned) uid, (unsigned) uid);
-  if (sbx_write_file_at (AT_FDCWD, "/proc/self/uid_map", line) < 0)
-    sbx_die_errno (errno, "write uid map", "/proc/self/uid_map");
-  if (sbx_write_file_at (AT_FDCWD, "/proc/self/setgroups", "deny") < 0)
-    sbx_die_errno (errno, "deny setgroups", "/proc/self/setgroups");
-  snprintf (line, sizeof line, "%u %u 1\n", (unsigned) gid, (unsigned) gid);
-  if (sbx_write_file_at (AT_FDCWD, "/proc/self/gid_map", line) < 0)
-    sbx_die_errno (errno, "write gid map", "/proc/self/gid_map");
+  sbx_write_id_maps (uid, uid, gid, gid);
 }
 
 int

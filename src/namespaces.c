@@ -44,16 +44,16 @@ die_unshare (int errnum)
 /* Only the caller's own ids are mapped, so the process can write its maps
  * itself: no helper, no handshake. setgroups must be denied before an
  * unprivileged gid_map write is allowed. */
-static void
-write_id_maps (const struct sbx_plan *plan)
+void
+sbx_write_id_maps (uid_t inner_uid, uid_t outer_uid, gid_t inner_gid, gid_t outer_gid)
 {
   char line[64];
-  snprintf (line, sizeof line, "%u %u 1\n", (unsigned) plan->inner_uid, (unsigned) plan->outer_uid);
+  snprintf (line, sizeof line, "%u %u 1\n", (unsigned) inner_uid, (unsigned) outer_uid);
   if (sbx_write_file_at (AT_FDCWD, "/proc/self/uid_map", line) < 0)
     sbx_die_errno (errno, "write uid map", "/proc/self/uid_map");
   if (sbx_write_file_at (AT_FDCWD, "/proc/self/setgroups", "deny") < 0)
     sbx_die_errno (errno, "deny setgroups", "/proc/self/setgroups");
-  snprintf (line, sizeof line, "%u %u 1\n", (unsigned) plan->inner_gid, (unsigned) plan->outer_gid);
+  snprintf (line, sizeof line, "%u %u 1\n", (unsigned) inner_gid, (unsigned) outer_gid);
   if (sbx_write_file_at (AT_FDCWD, "/proc/self/gid_map", line) < 0)
     sbx_die_errno (errno, "write gid map", "/proc/self/gid_map");
 }
@@ -77,7 +77,7 @@ sbx_stage_namespaces (const struct sbx_plan *plan, bool for_monitor)
       if (saved != EINVAL || optional == 0 || unshare (clone_flags (namespaces & ~optional)) < 0)
         die_unshare (saved);
     }
-  write_id_maps (plan);
+  sbx_write_id_maps (plan->inner_uid, plan->outer_uid, plan->inner_gid, plan->outer_gid);
   if (plan->hostname != NULL && sethostname (plan->hostname, strlen (plan->hostname)) < 0)
     sbx_die_errno (errno, "set host name", plan->hostname);
 }

@@ -18,6 +18,8 @@ int sbx_stage_dbus_proxy (const struct sbx_plan *plan);
  * outer monitor keeps the host's file system view and its own pid
  * namespace while the sandbox pivots away. */
 void sbx_stage_namespaces (const struct sbx_plan *plan, bool for_monitor);
+/* Maps one uid and one gid in a user namespace the caller just made. */
+void sbx_write_id_maps (uid_t inner_uid, uid_t outer_uid, gid_t inner_gid, gid_t outer_gid);
 void sbx_stage_mount_namespace (void);
 pid_t sbx_fork_sandbox (const struct sbx_plan *plan);
 
