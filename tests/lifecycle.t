@@ -124,7 +124,7 @@ wait_gone "$unnamed"; t_result $? "--stop sbx-PID ends it"
 # --- signals: --kill passes every catchable signal on ---------------------
 # The command records each signal it traps in /tmp/got inside the sandbox.
 TRAPS='for s in WINCH ALRM USR2 CONT TSTP HUP PWR; do trap "echo $s >> /tmp/got" $s; done; touch /tmp/up
-       while :; do sleep 1 & wait $!; done'
+       while :; do sleep 1000 & wait $!; done'
 got_has () {  # got_has NAME WORD...: until /tmp/got in NAME has each WORD (as often as given; bounded)
   local name=$1 i w ok; shift
   for i in $(seq 1 100); do
@@ -140,7 +140,7 @@ got_has () {  # got_has NAME WORD...: until /tmp/got in NAME has each WORD (as o
 }
 states () {  # states PID: the state letters of PID and of its children
   local p=$1 c
-  printf '%s' "$(sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f1)"
+  printf '%s' "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)"
   for c in $(cat "/proc/$p/task/$p/children" 2>/dev/null); do printf ' %s' "$(states "$c")"; done
 }
 "$SBX" --name sigs --unshare-pid $SBX_BASE sh -c "$TRAPS" </dev/null >/dev/null 2>&1 &

@@ -199,6 +199,16 @@ if [ -n "$pids_cg" ]; then
   lc --enter cgbox "$HOG" fork 100 > "$T_TMP/forks" 2>&1
   t_like "$(cat "$T_TMP/forks")" '^forked [0-9] EAGAIN$' "--enter: the entered process is held to the sandbox's --pids 12"
 
+  # A limits cgroup --enter cannot join: it runs nothing rather than run
+  # outside the limits.
+  chmod 0444 "$dir/cgroup.procs"
+  T_OUT=$(lc --enter cgbox touch /tmp/escaped 2>&1); T_RC=$?
+  chmod 0644 "$dir/cgroup.procs"
+  t_is "$T_RC" 125 "--enter: a limits cgroup it cannot join is refused with 125"
+  t_like "$T_OUT" "^sbx: --enter: sandbox 'cgbox': cannot join its limits cgroup pids:/.*/sbx-sbx-$cgbox \\(Permission denied\\): refusing" \
+    "--enter: ... saying why"
+  t_fails "--enter: ... and ran nothing" lc --enter cgbox test -e /tmp/escaped
+
   # SIGKILL sbx: the sandbox outlives its monitor, and so does its cgroup
   # while it runs; once it ended, the next sbx in the same place removes it.
   kill -KILL "$cgbox"
@@ -213,7 +223,7 @@ if [ -n "$pids_cg" ]; then
   t_is "$T_RC" 0 "the next sbx with a limit runs"
   t_fails "and it removed the killed sbx's cgroup" test -d "$dir"
 else
-  for i in $(seq 1 9); do t_skip "--enter and a killed sbx's cgroup: $no_cgroup"; done
+  for i in $(seq 1 12); do t_skip "--enter and a killed sbx's cgroup: $no_cgroup"; done
 fi
 # The same on cgroup v2, where this host gives one (the unified hierarchy
 # makes and removes cgroups even without controllers).
