@@ -381,8 +381,12 @@ list (const struct sbx_plan *plan)
       struct sbx_record rec;
       /* Only what --enter would accept: a live process of ours, in the
        * user namespace recorded. */
-      if (sbx_registry_read (dir, *n, &rec) && sbx_record_alive (&rec) && ids_are_ours (rec.pid)
-          && ns_id (rec.pid, "user") == rec.ns[0])
+      if (!sbx_registry_read (dir, *n, &rec))
+        {
+          free (*n);
+          continue;
+        }
+      if (sbx_record_alive (&rec) && ids_are_ours (rec.pid) && ns_id (rec.pid, "user") == rec.ns[0])
         {
           unsigned long long mem = sandbox_memory (&rec);
           if (plan->json)
@@ -411,8 +415,8 @@ list (const struct sbx_plan *plan)
               putchar ('\n');
             }
           first = false;
-          sbx_record_free (&rec);
         }
+      sbx_record_free (&rec);
       free (*n);
     }
   free (names);
