@@ -321,6 +321,10 @@ sbx_cgroup_remove (struct sbx_cgroup *cg)
       if (cg->procs[i] >= 0)
         close (cg->procs[i]);
       empty_and_remove (cg->dir[i], cg->v2);
+      /* On the way out too: a sandbox that outlived its killed sbx may
+       * have ended since this one began. */
+      *strrchr (cg->dir[i], '/') = '\0';
+      sbx_cgroup_sweep (cg->dir[i]);
       free (cg->dir[i]);
     }
   cg->n = 0;

@@ -210,18 +210,23 @@ if [ -n "$pids_cg" ]; then
   t_fails "--enter: ... and ran nothing" lc --enter cgbox test -e /tmp/escaped
 
   # SIGKILL sbx: the sandbox outlives its monitor, and so does its cgroup
-  # while it runs; once it ended, the next sbx in the same place removes it.
+  # while it runs; once it ended, the next sbx in the same place removes it
+  # (here one already running, on its way out; on v2 below, one starting).
   kill -KILL "$cgbox"
   wait "$cgbox" 2>/dev/null
-  sbx_status $BASE --pids 20 true
+  XDG_RUNTIME_DIR=$T_TMP/run "$SBX" --noprofile $BASE --name holder --pids 20 \
+    sh -c 'touch /tmp/up; exec sleep 120' </dev/null >/dev/null 2>&1 &
+  holder=$!
+  until_true 100 lc --enter holder test -e /tmp/up 2>/dev/null
   t_ok "a killed sbx's cgroup stays while its sandbox still runs" test -d "$dir"
   lc --kill cgbox KILL
   until_true 100 test ! -s "$dir/cgroup.procs"
   t_ok "(the sandbox ended: its cgroup is empty)" test ! -s "$dir/cgroup.procs"
   t_ok "(and still there: nobody removed it)" test -d "$dir"
-  sbx_status $BASE --pids 20 true
-  t_is "$T_RC" 0 "the next sbx with a limit runs"
-  t_fails "and it removed the killed sbx's cgroup" test -d "$dir"
+  lc --stop holder
+  wait "$holder"
+  t_is "$?" 143 "the next sbx with a limit ends (SIGTERM)"
+  t_fails "and removed the killed sbx's cgroup on its way out" test -d "$dir"
 else
   for i in $(seq 1 12); do t_skip "--enter and a killed sbx's cgroup: $no_cgroup"; done
 fi
