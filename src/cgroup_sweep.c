@@ -18,9 +18,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-/* sbx-<name>-<pid>: the pid, or 0 for a name sbx does not make. */
-static pid_t
-creator_of (const char *name)
+pid_t
+sbx_cgroup_creator (const char *name)
 {
   const char *dash = strrchr (name, '-');
   if (strncmp (name, "sbx-", 4) != 0 || dash == NULL || dash < name + 4 || dash[1] == '\0'
@@ -32,7 +31,7 @@ creator_of (const char *name)
 static bool
 stale (int parent, const char *name)
 {
-  pid_t pid = creator_of (name);
+  pid_t pid = sbx_cgroup_creator (name);
   if (pid <= 0)
     return false;
   /* The v2 leaf a monitor moves itself to (sbx-monitor-<pid>) holds no

@@ -7,6 +7,7 @@
 
 #include "caps.h"
 #include "error.h"
+#include "limits.h"
 #include "stages.h"
 #include "util.h"
 
@@ -44,17 +45,6 @@ namespaces_to_join (pid_t pid)
         flags |= joined[i].flag;
     }
   return flags;
-}
-
-/* A limits cgroup sbx made (sbx-<name>-<pid>, cgroup_run.c)? */
-static bool
-is_limits_cgroup (const char *path)
-{
-  const char *base = strrchr (path, '/');
-  base = base != NULL ? base + 1 : path;
-  const char *dash = strrchr (base, '-');
-  return strncmp (base, "sbx-", 4) == 0 && dash != NULL && dash > base + 4 && dash[1] != '\0'
-         && strspn (dash + 1, "0123456789") == strlen (dash + 1);
 }
 
 /* Into the sandbox's cgroups where we may move ourselves: a cgroup it
@@ -96,7 +86,7 @@ join_cgroups (pid_t pid, const char *name)
           if (r < 0 && errno != ENOENT)
             err = errno;
         }
-      if (r < 0 && is_limits_cgroup (where))
+      if (r < 0 && sbx_cgroup_creator (strrchr (where, '/') + 1) > 0)
         sbx_die ("--enter: sandbox '%s': cannot join its limits cgroup %s:%s (%s): refusing to run outside "
                  "its limits", name, controllers[0] ? controllers : "cgroup2", where, strerror (err));
     }
