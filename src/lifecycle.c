@@ -482,13 +482,8 @@ send_signal (int pidfd, int sig, const char *name)
  * started too), but not its monitor, sbx's process on the host, which
  * cleans up after it. Each is pinned by a pidfd before it is checked. */
 static void
-signal_every_process (const struct sbx_record *rec, int sig)
+signal_every_process (const struct sbx_record *rec, pid_t monitor, int sig)
 {
-  pid_t monitor = 0;
-  autofree char *status = read_proc (rec->pid, "status");
-  const char *ppid = status ? strstr (status, "\nPPid:") : NULL;
-  if (ppid != NULL)
-    monitor = (pid_t) atoi (ppid + 6);
   DIR *d = opendir ("/proc");
   if (d == NULL)
     sbx_die_errno (errno, "open", "/proc");
@@ -498,7 +493,7 @@ signal_every_process (const struct sbx_record *rec, int sig)
       if (!isdigit ((unsigned char) e->d_name[0]))
         continue;
       pid_t pid = (pid_t) atoi (e->d_name);
-      if (pid == monitor || pid == getpid ())
+      if (pid == monitor || pid == rec->monitor || pid == getpid ())
         continue;
       autoclose int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
       if (pidfd >= 0 && ns_id (pid, "user") == rec->ns[0] && ids_are_ours (pid))
@@ -523,15 +518,19 @@ stop_or_kill (const struct sbx_plan *plan)
              plan->kill_signal, SIGRTMAX);
   struct sbx_record rec;
   autoclose int pidfd = sbx_sandbox_open (verb, plan->verb_target, &rec);
+  /* Its parent, read while it surely runs: once signalled it may be gone. */
+  autofree char *status = read_proc (rec.pid, "status");
+  const char *ppid = status ? strstr (status, "\nPPid:") : NULL;
+  pid_t monitor = ppid != NULL ? (pid_t) atoi (ppid + 6) : 0;
   /* The init first: with a pid namespace, its SIGKILL ends all the rest. */
   send_signal (pidfd, sig, rec.name);
   if (to_every_process (sig))
-    signal_every_process (&rec, sig);
+    signal_every_process (&rec, monitor, sig);
   if (plan->verb == SBX_VERB_STOP && !wait_exit (pidfd, 10000))
     {
       sbx_warn ("--stop: %s did not end within 10 s of SIGTERM: sending SIGKILL", rec.name);
       send_signal (pidfd, SIGKILL, rec.name);
-      signal_every_process (&rec, SIGKILL);
+      signal_every_process (&rec, monitor, SIGKILL);
       wait_exit (pidfd, 10000);
     }
   sbx_record_free (&rec);

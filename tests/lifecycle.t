@@ -169,6 +169,7 @@ t_is "$(grep -c CONT <<<"${G// /$'\n'}")" 1 "--kill NAME CONT: ... once"
 wait_gone "$sigs"; t_result $? "--kill NAME KILL ends the sandbox"
 wait "$sigs"
 t_is "$?" 137 "the monitor exits 128+9"
+t_fails "the monitor is spared by --kill KILL: it removed the record" test -e "$REG/sigs.json"
 sbx_status --kill sigs 0
 t_is "$T_RC" 125 "--kill NAME 0: exit 125 once it ended"
 t_like "$T_ERR" "no running sandbox named 'sigs'" "--kill NAME 0: ... saying so"
@@ -185,6 +186,7 @@ got_has flatsigs USR2 ALRM
 t_result $? "no pid namespace: a signal to the sbx process and --kill reach the command" "got: $G"
 "$SBX" --kill flatsigs KILL
 wait_gone "$flatsigs"; t_result $? "no pid namespace: --kill NAME KILL ends it"
+t_fails "no pid namespace: the monitor is spared and removed the record" test -e "$REG/flatsigs.json"
 
 # --- the registry is out of every sandbox's reach ------------------------
 "$SBX" --name watched --unshare-pid $SBX_BASE sh -c 'touch /tmp/up; exec sleep 120' </dev/null >/dev/null 2>&1 &
