@@ -155,6 +155,15 @@ t_result $? "--kill: the reaper passes each of them on to the command" "got: $G"
 kill -WINCH "$sigs"
 got_has sigs WINCH WINCH
 t_result $? "a SIGWINCH sent to the sbx process itself reaches the command" "got: $G"
+"$SBX" --enter sigs sh -c 'trap "echo EWINCH >> /tmp/got; exit 0" WINCH; touch /tmp/eup
+  while :; do sleep 1000 & wait $!; done' </dev/null >/dev/null 2>&1 &
+entered=$!
+for i in $(seq 1 100); do "$SBX" --enter sigs test -e /tmp/eup 2>/dev/null && break; sleep 0.1; done
+kill -WINCH "$entered"
+got_has sigs EWINCH
+t_result $? "a SIGWINCH sent to an sbx --enter process reaches what it runs" "got: $G"
+wait "$entered"
+t_is "$?" 0 "--enter: ... which exits with its own status"
 "$SBX" --kill sigs 0
 t_is "$?" 0 "--kill NAME 0: exit 0 while the sandbox runs"
 init=$(sed -n 's/^  "pid": \([0-9]*\),$/\1/p' "$REG/sigs.json")
