@@ -242,6 +242,32 @@ enable_v2_controllers (const struct sbx_limits *l, struct sbx_cgroup *cg)
       }
 }
 
+/* Make cg->dir[I], open its cgroup.procs and lock it (cgroup_sweep.c):
+ * held for as long as sbx runs, so that no other sbx takes it for stale. */
+static void
+make_held (struct sbx_cgroup *cg, size_t i)
+{
+  const char *dir = cg->dir[i];
+  autofree char *procs = sbx_xasprintf ("%s/cgroup.procs", dir);
+  for (int tries = 0; tries < 3; tries++)
+    {
+      /* A folder left by an sbx of the same pid that was killed. */
+      if (mkdir (dir, 0755) < 0 && (errno != EEXIST || rmdir (dir) < 0 || mkdir (dir, 0755) < 0))
+        break;
+      cg->procs[i] = open (procs, O_WRONLY | O_CLOEXEC);
+      if (cg->procs[i] < 0)
+        break;
+      if (sbx_cgroup_hold (cg->procs[i], dir))
+        return;
+      close (cg->procs[i]);
+      cg->procs[i] = -1;
+      errno = ENOENT;
+    }
+  int saved = errno;
+  sbx_cgroup_remove (cg);
+  sbx_die_errno (saved, "create cgroup", dir);
+}
+
 void
 sbx_cgroup_create (const struct sbx_limits *l, struct sbx_cgroup *cg)
 {
@@ -250,6 +276,15 @@ sbx_cgroup_create (const struct sbx_limits *l, struct sbx_cgroup *cg)
     cg->procs[r] = -1;
   if (l->cgroup.kind != SBX_CGK_V2 && l->cgroup.kind != SBX_CGK_V1)
     return;
+  /* Before anything of ours is there: what a killed sbx left. */
+  for (int r = 0; r < SBX_CG_NROLES; r++)
+    {
+      bool seen = false;
+      for (int s = 0; s < r; s++)
+        seen |= l->cgroup.parent[s] == l->cgroup.parent[r];
+      if (l->cgroup.parent[r] != NULL && !seen)
+        sbx_cgroup_sweep (l->cgroup.parent[r]);
+    }
   if (cg->v2)
     enable_v2_controllers (l, cg);
   for (int r = 0; r < SBX_CG_NROLES; r++)
@@ -263,19 +298,9 @@ sbx_cgroup_create (const struct sbx_limits *l, struct sbx_cgroup *cg)
       if (cg->role_dir[r] != NULL)
         continue;
       char *dir = sbx_xasprintf ("%s/%s", parent, l->cgroup.name);
-      /* A folder left by an sbx of the same pid that was killed. */
-      if (mkdir (dir, 0755) < 0 && (errno != EEXIST || rmdir (dir) < 0 || mkdir (dir, 0755) < 0))
-        {
-          int saved = errno;
-          sbx_cgroup_remove (cg);
-          sbx_die_errno (saved, "create cgroup", dir);
-        }
       cg->dir[cg->n] = dir;
       cg->role_dir[r] = dir;
-      autofree char *procs = sbx_xasprintf ("%s/cgroup.procs", dir);
-      cg->procs[cg->n] = open (procs, O_WRONLY | O_CLOEXEC);
-      if (cg->procs[cg->n++] < 0)
-        sbx_die_errno (errno, "open", procs);
+      make_held (cg, cg->n++);
     }
   if (cg->v2)
     write_v2_limits (l, cg);
@@ -355,6 +380,10 @@ sbx_cgroup_remove (struct sbx_cgroup *cg)
       if (cg->procs[i] >= 0)
         close (cg->procs[i]);
       empty_and_remove (cg->dir[i], cg->v2);
+      /* On the way out too: a sandbox that outlived its killed sbx may
+       * have ended since this one began. */
+      *strrchr (cg->dir[i], '/') = '\0';
+      sbx_cgroup_sweep (cg->dir[i]);
       free (cg->dir[i]);
     }
   cg->n = 0;

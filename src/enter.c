@@ -7,6 +7,7 @@
 
 #include "caps.h"
 #include "error.h"
+#include "limits.h"
 #include "stages.h"
 #include "util.h"
 
@@ -46,10 +47,12 @@ namespaces_to_join (pid_t pid)
   return flags;
 }
 
-/* Into the sandbox's cgroups where we may move ourselves; nothing is lost
- * where we may not (the sandbox then shares ours). */
+/* Into the sandbox's cgroups where we may move ourselves: a cgroup it
+ * merely shares with the session that started it may be out of our
+ * reach, and nothing is lost there; but its limits cgroup must hold what
+ * we run, or --enter would escape the sandbox's limits. */
 static void
-join_cgroups (pid_t pid)
+join_cgroups (pid_t pid, const char *name)
 {
   char path[64], buf[4096];
   snprintf (path, sizeof path, "/proc/%d/cgroup", (int) pid);
@@ -74,11 +77,18 @@ join_cgroups (pid_t pid)
                                : sbx_xasprintf ("/sys/fs/cgroup/%s%s/cgroup.procs", controllers, where);
       char me[32];
       snprintf (me, sizeof me, "%d", (int) getpid ());
-      if (sbx_write_file_at (AT_FDCWD, procs, me) < 0 && controllers[0] == '\0')
+      int r = sbx_write_file_at (AT_FDCWD, procs, me), err = errno;
+      if (r < 0 && controllers[0] == '\0')
         {
+          /* cgroup2 alone, mounted at /sys/fs/cgroup itself. */
           autofree char *pure = sbx_xasprintf ("/sys/fs/cgroup%s/cgroup.procs", where);
-          (void) sbx_write_file_at (AT_FDCWD, pure, me);
+          r = sbx_write_file_at (AT_FDCWD, pure, me);
+          if (r < 0 && errno != ENOENT)
+            err = errno;
         }
+      if (r < 0 && sbx_cgroup_creator (strrchr (where, '/') + 1) > 0)
+        sbx_die ("--enter: sandbox '%s': cannot join its limits cgroup %s:%s (%s): refusing to run outside "
+                 "its limits", name, controllers[0] ? controllers : "cgroup2", where, strerror (err));
     }
 }
 
@@ -141,7 +151,7 @@ sbx_enter (const struct sbx_plan *plan)
   autoclose int root = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     sbx_die_errno (errno, "open the sandbox's root", rec.name);
-  join_cgroups (rec.pid);
+  join_cgroups (rec.pid, rec.name);
   /* We hold every capability in the sandbox's user namespace once in it:
    * nothing inside may trace or read us meanwhile. */
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -71,6 +71,11 @@ run_sandbox (const struct sbx_plan *plan, const struct sbx_seccomp_programs *fil
     }
   if (plan_needs_reaper (plan))
     {
+      /* Blocked before the fork, so that none meant for the command is
+       * lost to pid 1's default action (ignored) meanwhile. */
+      sigset_t reaper_set;
+      sbx_reaper_signals (&reaper_set);
+      sigprocmask (SIG_BLOCK, &reaper_set, NULL);
       pid_t command = fork ();
       if (command < 0)
         sbx_die_errno (errno, "fork", NULL);

@@ -381,8 +381,12 @@ list (const struct sbx_plan *plan)
       struct sbx_record rec;
       /* Only what --enter would accept: a live process of ours, in the
        * user namespace recorded. */
-      if (sbx_registry_read (dir, *n, &rec) && sbx_record_alive (&rec) && ids_are_ours (rec.pid)
-          && ns_id (rec.pid, "user") == rec.ns[0])
+      if (!sbx_registry_read (dir, *n, &rec))
+        {
+          free (*n);
+          continue;
+        }
+      if (sbx_record_alive (&rec) && ids_are_ours (rec.pid) && ns_id (rec.pid, "user") == rec.ns[0])
         {
           unsigned long long mem = sandbox_memory (&rec);
           if (plan->json)
@@ -411,8 +415,8 @@ list (const struct sbx_plan *plan)
               putchar ('\n');
             }
           first = false;
-          sbx_record_free (&rec);
         }
+      sbx_record_free (&rec);
       free (*n);
     }
   free (names);
@@ -423,15 +427,40 @@ list (const struct sbx_plan *plan)
 
 /* --- --stop and --kill ------------------------------------------------- */
 
+/* "RTMIN", "RTMIN+N", "RTMAX", "RTMAX-N", as kill(1) spells them. */
+static int
+parse_realtime (const char *bare)
+{
+  bool min = strncasecmp (bare, "RTMIN", 5) == 0, max = strncasecmp (bare, "RTMAX", 5) == 0;
+  if (!min && !max)
+    return -1;
+  const char *rest = bare + 5;
+  if (*rest == '\0')
+    return min ? SIGRTMIN : SIGRTMAX;
+  if (*rest != (min ? '+' : '-') || rest[1] == '\0' || strspn (rest + 1, "0123456789") != strlen (rest + 1)
+      || strlen (rest + 1) > 2)
+    return -1;
+  int n = atoi (rest + 1);
+  int sig = min ? SIGRTMIN + n : SIGRTMAX - n;
+  return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
+}
+
+/* A number (0 only asks whether the sandbox runs, as kill -0 does), or a
+ * name with or without SIG, in any case. */
 static int
 parse_signal (const char *text)
 {
-  char *end;
-  long n = strtol (text, &end, 10);
-  if (text[0] != '\0' && *end == '\0')
-    return n >= 1 && n <= SIGRTMAX ? (int) n : -1;
+  size_t len = strlen (text);
+  if (len > 0 && strspn (text, "0123456789") == len)
+    {
+      int n = len <= 3 ? atoi (text) : -1;
+      return n >= 0 && n <= SIGRTMAX ? n : -1;
+    }
   const char *bare = strncasecmp (text, "SIG", 3) == 0 ? text + 3 : text;
-  for (int sig = 1; sig < NSIG; sig++)
+  int rt = parse_realtime (bare);
+  if (rt > 0)
+    return rt;
+  for (int sig = 1; sig < SIGRTMIN; sig++)
     {
       const char *abbrev = sigabbrev_np (sig);
       if (abbrev != NULL && strcasecmp (abbrev, bare) == 0)
@@ -447,20 +476,61 @@ send_signal (int pidfd, int sig, const char *name)
     sbx_die_errno (errno, "signal the sandbox", name);
 }
 
+/* SIGKILL and SIGSTOP cannot be caught, so the init cannot pass them on,
+ * and SIGCONT must wake whatever SIGSTOP stopped: these go to every
+ * process of the sandbox, those in its user namespace (what --enter
+ * started too), but not its monitor, sbx's process on the host, which
+ * cleans up after it. Each is pinned by a pidfd before it is checked. */
+static void
+signal_every_process (const struct sbx_record *rec, pid_t monitor, int sig)
+{
+  DIR *d = opendir ("/proc");
+  if (d == NULL)
+    sbx_die_errno (errno, "open", "/proc");
+  struct dirent *e;
+  while ((e = readdir (d)) != NULL)
+    {
+      if (!isdigit ((unsigned char) e->d_name[0]))
+        continue;
+      pid_t pid = (pid_t) atoi (e->d_name);
+      if (pid == monitor || pid == rec->monitor || pid == getpid ())
+        continue;
+      autoclose int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+      if (pidfd >= 0 && ns_id (pid, "user") == rec->ns[0] && ids_are_ours (pid))
+        syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+    }
+  closedir (d);
+}
+
+static bool
+to_every_process (int sig)
+{
+  return sig == SIGKILL || sig == SIGSTOP || sig == SIGCONT;
+}
+
 static int
 stop_or_kill (const struct sbx_plan *plan)
 {
   const char *verb = plan->verb == SBX_VERB_STOP ? "stop" : "kill";
   int sig = SIGTERM;
   if (plan->verb == SBX_VERB_KILL && (sig = parse_signal (plan->kill_signal)) < 0)
-    sbx_die ("--kill: not a signal: '%s' (a name such as TERM or SIGKILL, or a number)", plan->kill_signal);
+    sbx_die ("--kill: not a signal: '%s' (a name such as TERM or SIGKILL, RTMIN+N, or a number from 0 to %d)",
+             plan->kill_signal, SIGRTMAX);
   struct sbx_record rec;
   autoclose int pidfd = sbx_sandbox_open (verb, plan->verb_target, &rec);
+  /* Its parent, read while it surely runs: once signalled it may be gone. */
+  autofree char *status = read_proc (rec.pid, "status");
+  const char *ppid = status ? strstr (status, "\nPPid:") : NULL;
+  pid_t monitor = ppid != NULL ? (pid_t) atoi (ppid + 6) : 0;
+  /* The init first: with a pid namespace, its SIGKILL ends all the rest. */
   send_signal (pidfd, sig, rec.name);
+  if (to_every_process (sig))
+    signal_every_process (&rec, monitor, sig);
   if (plan->verb == SBX_VERB_STOP && !wait_exit (pidfd, 10000))
     {
       sbx_warn ("--stop: %s did not end within 10 s of SIGTERM: sending SIGKILL", rec.name);
       send_signal (pidfd, SIGKILL, rec.name);
+      signal_every_process (&rec, monitor, SIGKILL);
       wait_exit (pidfd, 10000);
     }
   sbx_record_free (&rec);

@@ -113,6 +113,15 @@ void sbx_cgroup_create (const struct sbx_limits *limits, struct sbx_cgroup *cg);
 void sbx_cgroup_join (struct sbx_cgroup *cg, bool cgroup_ns, bool cgroup_ns_try);
 /* End whatever is left in the cgroup and remove it. */
 void sbx_cgroup_remove (struct sbx_cgroup *cg);
+/* cgroup_sweep.c: the pid in a cgroup name sbx makes, sbx-<name>-<pid>
+ * (sbx-monitor-<pid> for a v2 leaf), or 0 for any other name. */
+pid_t sbx_cgroup_creator (const char *name);
+/* Remove the cgroups in PARENT that an sbx killed before
+ * its cleanup left behind (no sbx holds them, no process is in them). */
+void sbx_cgroup_sweep (const char *parent);
+/* Lock the new cgroup DIR through its open PROCS_FD, for as long as sbx
+ * runs; false if a sweep removed DIR first (make it again). */
+bool sbx_cgroup_hold (int procs_fd, const char *dir);
 /* summary.c: after the sandbox ended: print the summary when asked for or when a
  * limit killed it, end any process left, remove the cgroup. Returns the
  * exit code (124 on a timeout). */

@@ -8,12 +8,16 @@
 
 #include <errno.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 int
 sbx_supervise (pid_t child, bool reap_all, bool forward_kernel_signals)
 {
   sigset_t set;
-  sbx_forwarded_signals (&set);
+  if (reap_all)
+    sbx_reaper_signals (&set);
+  else
+    sbx_forwarded_signals (&set);
   sigaddset (&set, SIGCHLD);
   sigaddset (&set, SIGALRM);    /* the --timeout timer (timeout.c) */
   for (;;)
@@ -39,8 +43,10 @@ sbx_supervise (pid_t child, bool reap_all, bool forward_kernel_signals)
           continue;
         }
       /* A terminal's ^C reaches the command's process group directly;
-       * passing it on as well would deliver it twice. */
-      if (info.si_code <= 0 || forward_kernel_signals)
+       * passing it on as well would deliver it twice. A signal the kernel
+       * sent us for our own doing (SIGPIPE, SIGXFSZ) comes as if from
+       * ourselves, and is not the command's either. */
+      if ((info.si_code <= 0 || forward_kernel_signals) && info.si_pid != getpid ())
         kill (child, sig);
     }
 }

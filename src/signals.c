@@ -4,16 +4,36 @@
 
 #include <sys/wait.h>
 
+/* Every signal a process can take with sigwaitinfo, as a terminal resize
+ * (SIGWINCH) or `sbx --kill NAME SIGALRM` must reach the command, except:
+ * SIGCHLD, which the supervising process needs for itself; the faults a
+ * process raises on itself (its own bug, not a message for the command);
+ * the job control stops, so that a monitor in a terminal's foreground
+ * job stops with it (^Z) rather than swallowing them; and SIGCONT, which
+ * a shell's `fg` sends to every process of the job itself (passed on, the
+ * command would get it twice). SIGKILL and SIGSTOP cannot be caught at
+ * all: `sbx --kill` sends those and SIGCONT to every process of the
+ * sandbox. glibc leaves out its own two internal signals. */
 void
 sbx_forwarded_signals (sigset_t *set)
 {
-  sigemptyset (set);
-  sigaddset (set, SIGTERM);
-  sigaddset (set, SIGINT);
-  sigaddset (set, SIGHUP);
-  sigaddset (set, SIGQUIT);
-  sigaddset (set, SIGUSR1);
-  sigaddset (set, SIGUSR2);
+  static const int kept[] = { SIGKILL, SIGSTOP, SIGCHLD, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+                              SIGSYS, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
+  sigfillset (set);
+  for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+    sigdelset (set, kept[i]);
+}
+
+/* pid 1 of a pid namespace is in no terminal's job (the kernel ignores a
+ * terminal's stop signals for it): a SIGTSTP someone sends it on purpose
+ * is for the command. */
+void
+sbx_reaper_signals (sigset_t *set)
+{
+  sbx_forwarded_signals (set);
+  sigaddset (set, SIGTSTP);
+  sigaddset (set, SIGTTIN);
+  sigaddset (set, SIGTTOU);
 }
 
 int

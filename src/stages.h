@@ -54,6 +54,8 @@ int sbx_supervise (pid_t child, bool reap_all, bool forward_kernel_signals);
 
 /* The signals that sbx passes on to the command. */
 void sbx_forwarded_signals (sigset_t *set);
+/* Those the pid 1 reaper passes on: the same, and the job control stops. */
+void sbx_reaper_signals (sigset_t *set);
 
 /* A wait status as a shell would show it. */
 int sbx_exit_code (int wait_status);

@@ -121,6 +121,82 @@ t_like "$("$SBX" --list)" "^sbx-$unnamed +[0-9]+ +- " "--list shows it under tha
 "$SBX" --stop "sbx-$unnamed"
 wait_gone "$unnamed"; t_result $? "--stop sbx-PID ends it"
 
+# --- signals: --kill passes every catchable signal on ---------------------
+# The command records each signal it traps in /tmp/got inside the sandbox.
+TRAPS='for s in WINCH ALRM USR2 CONT TSTP HUP PWR; do trap "echo $s >> /tmp/got" $s; done; touch /tmp/up
+       while :; do sleep 1000 & wait $!; done'
+got_has () {  # got_has NAME WORD...: until /tmp/got in NAME has each WORD (as often as given; bounded)
+  local name=$1 i w ok; shift
+  for i in $(seq 1 100); do
+    ok=1
+    G=$("$SBX" --enter "$name" cat /tmp/got 2>/dev/null | tr '\n' ' ')
+    for w in "$@"; do
+      [ "$(grep -ow "$w" <<<"$G" | wc -l)" -ge "$(printf '%s\n' "$@" | grep -cx "$w")" ] || ok=0
+    done
+    [ "$ok" = 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+states () {  # states PID: the state letters of PID and of its children
+  local p=$1 c
+  printf '%s' "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)"
+  for c in $(cat "/proc/$p/task/$p/children" 2>/dev/null); do printf ' %s' "$(states "$c")"; done
+}
+"$SBX" --name sigs --unshare-pid $SBX_BASE sh -c "$TRAPS" </dev/null >/dev/null 2>&1 &
+sigs=$!
+PIDS+=("$sigs")
+wait_up sigs
+ok=0
+for s in WINCH SIGALRM usr2 TSTP HUP PWR; do "$SBX" --kill sigs "$s" || ok=1; done
+t_is "$ok" 0 "--kill NAME with WINCH, SIGALRM, usr2, TSTP, HUP, PWR succeeds"
+got_has sigs WINCH ALRM USR2 TSTP HUP PWR
+t_result $? "--kill: the reaper passes each of them on to the command" "got: $G"
+kill -WINCH "$sigs"
+got_has sigs WINCH WINCH
+t_result $? "a SIGWINCH sent to the sbx process itself reaches the command" "got: $G"
+"$SBX" --enter sigs sh -c 'trap "echo EWINCH >> /tmp/got; exit 0" WINCH; touch /tmp/eup
+  while :; do sleep 1000 & wait $!; done' </dev/null >/dev/null 2>&1 &
+entered=$!
+for i in $(seq 1 100); do "$SBX" --enter sigs test -e /tmp/eup 2>/dev/null && break; sleep 0.1; done
+kill -WINCH "$entered"
+got_has sigs EWINCH
+t_result $? "a SIGWINCH sent to an sbx --enter process reaches what it runs" "got: $G"
+wait "$entered"
+t_is "$?" 0 "--enter: ... which exits with its own status"
+"$SBX" --kill sigs 0
+t_is "$?" 0 "--kill NAME 0: exit 0 while the sandbox runs"
+init=$(sed -n 's/^  "pid": \([0-9]*\),$/\1/p' "$REG/sigs.json")
+"$SBX" --kill sigs STOP
+t_like "$(states "$init")" '^T( T)+$' "--kill NAME STOP stops every process of the sandbox, not only its init"
+"$SBX" --kill sigs CONT
+t_unlike "$(states "$init")" 'T' "--kill NAME CONT wakes them all"
+got_has sigs CONT
+t_result $? "--kill NAME CONT: the command gets its SIGCONT" "got: $G"
+t_is "$(grep -c CONT <<<"${G// /$'\n'}")" 1 "--kill NAME CONT: ... once"
+"$SBX" --kill sigs KILL
+wait_gone "$sigs"; t_result $? "--kill NAME KILL ends the sandbox"
+wait "$sigs"
+t_is "$?" 137 "the monitor exits 128+9"
+t_fails "the monitor is spared by --kill KILL: it removed the record" test -e "$REG/sigs.json"
+sbx_status --kill sigs 0
+t_is "$T_RC" 125 "--kill NAME 0: exit 125 once it ended"
+t_like "$T_ERR" "no running sandbox named 'sigs'" "--kill NAME 0: ... saying so"
+
+# Without a pid namespace the command is the init: the monitor passes on
+# what it gets.
+"$SBX" --name flatsigs $SBX_BASE sh -c "$TRAPS" </dev/null >/dev/null 2>&1 &
+flatsigs=$!
+PIDS+=("$flatsigs")
+wait_up flatsigs
+kill -USR2 "$flatsigs"
+"$SBX" --kill flatsigs ALRM
+got_has flatsigs USR2 ALRM
+t_result $? "no pid namespace: a signal to the sbx process and --kill reach the command" "got: $G"
+"$SBX" --kill flatsigs KILL
+wait_gone "$flatsigs"; t_result $? "no pid namespace: --kill NAME KILL ends it"
+t_fails "no pid namespace: the monitor is spared and removed the record" test -e "$REG/flatsigs.json"
+
 # --- the registry is out of every sandbox's reach ------------------------
 "$SBX" --name watched --unshare-pid $SBX_BASE sh -c 'touch /tmp/up; exec sleep 120' </dev/null >/dev/null 2>&1 &
 watched=$!
@@ -193,6 +269,15 @@ t_is "$T_RC" 125 "--enter: an invalid name gives 125"
 sbx_status --kill nosuch NOTASIGNAL
 t_is "$T_RC" 125 "--kill: an unknown signal gives 125"
 t_like "$T_ERR" "not a signal" "--kill: ... with a clear message"
+for bad in "" 65 -1 +1 SIG RTMIN+99 RTMAX-x 9999; do
+  sbx_status --kill nosuch "$bad"
+  t_is "$T_RC" 125 "--kill: signal '$bad' gives 125"
+  t_like "$T_ERR" "^sbx: --kill: not a signal: '$(printf '%s' "$bad" | sed 's/[+]/[+]/g')'" "--kill: ... and names it"
+done
+for good in 0 64 sigrtmin RTMIN+2 RTMAX-1 winch; do
+  sbx_status --kill nosuch "$good"
+  t_like "$T_ERR" "no running sandbox named 'nosuch'" "--kill: '$good' is a signal"
+done
 T_OUT=$(XDG_RUNTIME_DIR=$T_TMP "$SBX" --enter nosuch true 2>&1); T_RC=$?
 t_is "$T_RC" 125 "--enter with no registry at all gives 125"
 t_like "$T_OUT" "no running sandbox named 'nosuch'" "... naming the sandbox"
