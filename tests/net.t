@@ -57,17 +57,92 @@ t_is "$T_OUT" "$(readlink /proc/self/ns/net)" "--net host: the host's network na
 
 # --- --net user ---------------------------------------------------------
 
+# UDP: an echo server that replies to recvfrom's address ("bye" ends it),
+# and a client that sends one word to 127.0.0.1:PORT and prints the reply,
+# if one comes within SECONDS.
+UDP_ECHO='import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.settimeout(60)
+while True:
+    data, peer = s.recvfrom(100)
+    print(data.decode(), flush=True)
+    if data == b"bye":
+        break
+    s.sendto(b"echo:" + data, peer)'
+UDP_ASK='import socket, sys
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.sendto(sys.argv[2].encode(), ("127.0.0.1", int(sys.argv[1])))
+c.settimeout(float(sys.argv[3]))
+try:
+    print(c.recvfrom(100)[0].decode())
+except OSError:
+    pass'
+udp_ask () { python3 -c "$UDP_ASK" "$@"; }  # udp_ask PORT WORD SECONDS
+# udp_arrived PORT FILE: send "ping"; true once the server has logged one.
+udp_arrived () { udp_ask "$1" ping 0.05 >/dev/null; grep -qx ping "$2"; }
+
+# The same round trip with the backend run by hand, no sbx: pasta spawns
+# the server in its own namespace; slirp4netns is attached to an
+# `unshare -rn` server and given the forward through its API socket, as
+# sbx does. Prints the reply, or nothing.
+upstream_udp () {  # upstream_udp pasta|slirp4netns HOSTPORT SANDBOXPORT [--host-loopback]
+  local backend=$1 h=$2 s=$3 hl=${4:-} dir pid slirp=
+  dir=$(mktemp -d "$T_TMP/upstream.XXXXXX")
+  if [ "$backend" = pasta ]; then
+    pasta --config-net -f -q -t none -T none -U none ${hl:---no-map-gw} -u "127.0.0.1/$h:$s" \
+      -- python3 -c "$UDP_ECHO" "$s" >"$dir/out" 2>/dev/null &
+    pid=$!
+  else
+    unshare -rn python3 -c "$UDP_ECHO" "$s" >"$dir/out" 2>/dev/null &
+    pid=$!
+    slirp4netns --configure --mtu=65520 ${hl:---disable-host-loopback} --api-socket "$dir/api" \
+      "$pid" tap0 >/dev/null 2>&1 &
+    slirp=$!
+    retry 100 python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(("{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"udp\", \"host_addr\": \"127.0.0.1\", "
+           "\"host_port\": %s, \"guest_port\": %s}}" % (sys.argv[2], sys.argv[3])).encode())
+s.shutdown(socket.SHUT_WR); sys.exit(b"return" not in s.recv(200))' "$dir/api" "$h" "$s" 2>/dev/null
+  fi
+  retry 100 udp_arrived "$h" "$dir/out" && udp_ask "$h" round 3
+  udp_ask "$h" bye 0 >/dev/null
+  wait "$pid" 2>/dev/null
+  [ -z "$slirp" ] || { kill "$slirp"; wait "$slirp" 2>/dev/null; }
+}
+
+# udp_case BACKEND same|remapped [--host-loopback]: two points, the
+# datagram in, the reply out. A reply the backend itself loses when run
+# by hand is an upstream limit: skipped, with the reason.
+udp_case () {
+  local backend=$1 how=$2 hl=${3:-} h s what got pid
+  h=$(free_port udp)
+  if [ "$how" = same ]; then s=$h; else s=$(( h == 5353 ? 5354 : 5353 )); fi
+  what="$backend${hl:+ $hl}: --port H:S/udp, H $([ "$how" = same ] && echo "=" || echo "!=") S"
+  "$SBX" "${BASE[@]}" "${NET[@]}" $hl --port "$h:$s/udp" python3 -c "$UDP_ECHO" "$s" >"$T_TMP/udp.out" 2>&1 &
+  pid=$!
+  retry 100 udp_arrived "$h" "$T_TMP/udp.out"; t_result $? "$what: a datagram to 127.0.0.1:H arrives inside"
+  got=$(udp_ask "$h" round 3)
+  udp_ask "$h" bye 0 >/dev/null
+  wait "$pid" 2>/dev/null
+  if [ "$got" = echo:round ]; then
+    t_result 0 "$what: the reply to the sender's address comes back"
+  elif [ -n "$(upstream_udp "$backend" "$(free_port udp)" "$s" $hl)" ]; then
+    t_result 1 "$what: the reply to the sender's address comes back" "lost through sbx, not by hand"
+  elif [ "$backend" = pasta ]; then
+    t_skip "$what: pasta run by hand loses the reply too: this pasta (Debian 12's 2023-03-09) sends spliced UDP replies of a remapped port to no socket (sendmmsg on fd 0, ENOTSOCK); use the same port on both sides"
+  else
+    t_skip "$what: slirp4netns run by hand loses the reply too: libslirp's disable-host-loopback (sbx's default) drops every datagram to the gateway address, replies to a forwarded port included; --host-loopback lifts it"
+  fi
+}
+
+
 for backend in pasta slirp4netns; do
   if ! have "$backend"; then
-    for _ in 1 2 3 4 5 6 7 8; do t_skip "$backend is not installed"; done
+    for _ in $(seq 9); do t_skip "$backend is not installed"; done
     continue
   fi
   NET=(--net user --net-backend "$backend")
-
-  sbx_status "${BASE[@]}" "${NET[@]}" curl -s -m 5 "http://10.0.2.2:$HOST_PORT/index.html"
-  t_unlike "$T_OUT" "token-$$" "$backend: without --host-loopback, the host's 127.0.0.1 is out of reach"
-  sbx_status "${BASE[@]}" "${NET[@]}" --host-loopback curl -s -m 5 "http://10.0.2.2:$HOST_PORT/index.html"
-  t_is "$T_OUT" "token-$$" "$backend: with --host-loopback, the gateway reaches the host's 127.0.0.1 (first connect works)"
 
   # A server inside, reached from the host through --port.
   fwd=$(free_port tcp)
@@ -80,19 +155,15 @@ for backend in pasta slirp4netns; do
   kill -TERM "$sbx_pid"; wait "$sbx_pid" 2>/dev/null
   helper_gone "$sbx_pid"; t_result $? "$backend: the helper is gone once sbx has exited"
 
-  # UDP: a datagram sent to the host port arrives inside.
-  ufwd=$(free_port udp)
-  "$SBX" "${BASE[@]}" "${NET[@]}" --port "$ufwd:5353/udp" python3 -c '
-import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5353))
-s.settimeout(20); print(s.recvfrom(100)[0].decode())' >"$T_TMP/udp.out" 2>&1 &
-  sbx_pid=$!
-  send_udp () {
-    python3 -c 'import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"datagram", ("127.0.0.1", int(sys.argv[1])))' "$ufwd"
-    grep -q datagram "$T_TMP/udp.out"
-  }
-  retry 100 send_udp
-  wait "$sbx_pid"
-  t_is "$(cat "$T_TMP/udp.out")" "datagram" "$backend: --port HOSTPORT:SANDBOXPORT/udp forwards UDP"
+  # UDP: an echo server inside replies to recvfrom's address; a client
+  # on the host sends to 127.0.0.1:HOSTPORT and waits for the reply.
+  if [ "$backend" = pasta ]; then
+    udp_case "$backend" same ""
+    udp_case "$backend" remapped ""
+  else
+    udp_case "$backend" remapped --host-loopback
+    udp_case "$backend" remapped ""
+  fi
 
   # SIGKILL of sbx: nothing is left to notice, yet the helper goes.
   "$SBX" "${BASE[@]}" "${NET[@]}" sleep 60 &
@@ -104,6 +175,60 @@ s.settimeout(20); print(s.recvfrom(100)[0].decode())' >"$T_TMP/udp.out" 2>&1 &
   sbx_status "${BASE[@]}" "${NET[@]}" --dns 192.0.2.53 cat /etc/resolv.conf
   t_like "$T_OUT" "^nameserver 192\\.0\\.2\\.53$" "$backend: --dns writes the sandbox's own resolv.conf"
 done
+
+# --- --host-loopback -----------------------------------------------------
+
+# Without --host-loopback, pasta (--no-map-gw) sends what the sandbox
+# sends to the gateway address on to that address for real, out of the
+# host. So this part runs in a stand-in host: a user and network namespace
+# whose only route out is a veth pair with both ends in it, where packets
+# die. A server on its 127.0.0.1 must be out of reach from the sandbox by
+# the gateway address and by 127.0.0.1, unless --host-loopback.
+cat >"$T_TMP/loopback.sh" <<'EOF'
+set -e
+ip link set lo up
+ip link add sbx-v0 type veth peer name sbx-v1
+ip addr add 192.0.2.200/24 dev sbx-v0
+ip link set sbx-v1 up
+ip link set sbx-v0 up
+ip route add default via 192.0.2.1
+set +e
+cd "$WWW" && python3 -m http.server --bind 127.0.0.1 8080 >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.1; done
+# probe ARGS... ADDR: what the sandbox fetches from ADDR:8080, if anything.
+probe () {
+  local addr=${*: -1}
+  # shellcheck disable=SC2086
+  "$SBX" $SBX_ARGS "${@:1:$#-1}" curl -s -m 4 --connect-timeout 2 "http://$addr:8080/index.html" | tr -d '\n'
+}
+for backend in $BACKENDS; do
+  for hl in "" --host-loopback; do
+    # shellcheck disable=SC2086
+    printf '%s%s: gw=[%s] lo=[%s]\n' "$backend" "$hl" "$(probe --net user --net-backend "$backend" $hl 10.0.2.2)" \
+      "$(probe --net user --net-backend "$backend" $hl 127.0.0.1)"
+  done
+done
+kill "$server"
+EOF
+backends=
+for b in pasta slirp4netns; do have "$b" && backends="$backends $b"; done
+if ! have ip || ! have unshare || ! unshare -rn true 2>/dev/null; then
+  for _ in $(seq 6); do t_skip "--host-loopback: needs ip, and unshare -rn for a stand-in host"; done
+else
+  lb=$(WWW=$T_TMP/www SBX=$SBX SBX_ARGS="${BASE[*]}" BACKENDS=$backends unshare -rn bash "$T_TMP/loopback.sh" 2>&1)
+  for b in pasta slirp4netns; do
+    if ! have "$b"; then
+      for _ in 1 2 3; do t_skip "$b is not installed"; done
+      continue
+    fi
+    line=$(printf '%s\n' "$lb" | grep "^$b: ")
+    t_is "$line" "$b: gw=[] lo=[]" "$b: without --host-loopback, the host's 127.0.0.1 is out of reach by the gateway address and by 127.0.0.1"
+    line=$(printf '%s\n' "$lb" | grep "^$b--host-loopback: ")
+    t_like "$line" "^$b--host-loopback: gw=\\[token-$$\\]" "$b: with --host-loopback, the gateway address reaches it (first connect works)"
+    t_like "$line" "lo=\\[\\]$" "$b: ... and 127.0.0.1 inside is still the sandbox's own"
+  done
+fi
 
 # --- --net allow= -------------------------------------------------------
 
