@@ -184,7 +184,7 @@ done
 # whose only route out is a veth pair with both ends in it, where packets
 # die. A server on its 127.0.0.1 must be out of reach from the sandbox by
 # the gateway address and by 127.0.0.1, unless --host-loopback.
-cat >"$T_TMP/loopback.sh" <<'EOF'
+cat >"$T_TMP/standin.sh" <<'EOF'
 set -e
 ip link set lo up
 ip link add sbx-v0 type veth peer name sbx-v1
@@ -193,6 +193,9 @@ ip link set sbx-v1 up
 ip link set sbx-v0 up
 ip route add default via 192.0.2.1
 set +e
+EOF
+cat >"$T_TMP/loopback.sh" <<'EOF'
+. "$DIR/standin.sh"
 cd "$WWW" && python3 -m http.server --bind 127.0.0.1 8080 >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.1; done
@@ -216,7 +219,7 @@ for b in pasta slirp4netns; do have "$b" && backends="$backends $b"; done
 if ! have ip || ! have unshare || ! unshare -rn true 2>/dev/null; then
   for _ in $(seq 6); do t_skip "--host-loopback: needs ip, and unshare -rn for a stand-in host"; done
 else
-  lb=$(WWW=$T_TMP/www SBX=$SBX SBX_ARGS="${BASE[*]}" BACKENDS=$backends unshare -rn bash "$T_TMP/loopback.sh" 2>&1)
+  lb=$(DIR=$T_TMP WWW=$T_TMP/www SBX=$SBX SBX_ARGS="${BASE[*]}" BACKENDS=$backends unshare -rn bash "$T_TMP/loopback.sh" 2>&1)
   for b in pasta slirp4netns; do
     if ! have "$b"; then
       for _ in 1 2 3; do t_skip "$b is not installed"; done
@@ -236,26 +239,101 @@ printf '127.0.0.1 good.test www.other.test bad.test\n' >"$T_TMP/hosts"
 ALLOW=(--hosts-file "$T_TMP/hosts" --net-log "$T_TMP/net.log")
 sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test,*.other.test cat /etc/hosts
 t_is "$T_OUT" "$(cat "$T_TMP/hosts")" "--hosts-file installs the hosts file"
-sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 "http://good.test:$HOST_PORT/index.html"
-t_is "$T_OUT" "token-$$" "allow=: an allowed name is fetched through the proxy"
-sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 -p "http://good.test:$HOST_PORT/index.html"
-t_is "$T_OUT" "token-$$" "allow=: CONNECT to an allowed name tunnels"
-sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 -w '\n%{http_code}' "http://bad.test:$HOST_PORT/index.html"
+GOOD="allow=good.test:$HOST_PORT"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "$GOOD" curl -sS -m 5 "http://good.test:$HOST_PORT/index.html"
+t_is "$T_OUT" "token-$$" "allow=DOMAIN:PORT: an allowed name and port is fetched through the proxy"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "$GOOD" curl -sS -m 5 -p "http://good.test:$HOST_PORT/index.html"
+t_is "$T_OUT" "token-$$" "allow=DOMAIN:PORT: CONNECT to that port tunnels"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -s -m 5 -p -o /dev/null -w '%{http_connect}' "http://good.test:$HOST_PORT/index.html"
+t_is "$T_OUT" "403" "allow=DOMAIN: CONNECT to another port than 443 gets 403"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 -w '\n%{http_code}' "http://good.test:$HOST_PORT/index.html"
+t_like "$T_OUT" "403$" "allow=DOMAIN: plain HTTP to another port than 80 gets 403"
+t_like "$T_OUT" "port $HOST_PORT of good.test is not in the network allow-list" "... with a body that says why"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "allow=good.test:1,good.test:$HOST_PORT" curl -sS -m 5 -p "http://good.test:$HOST_PORT/index.html"
+t_is "$T_OUT" "token-$$" "allow=: the same domain may be listed with several ports"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "$GOOD" curl -sS -m 5 -w '\n%{http_code}' "http://bad.test:$HOST_PORT/index.html"
 t_like "$T_OUT" "403$" "allow=: a name not listed gets 403"
 t_like "$T_OUT" "bad.test is not in the network allow-list" "... with a body that says why"
-sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 -p "http://bad.test:$HOST_PORT/index.html"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "$GOOD" curl -sS -m 5 -p "http://bad.test:$HOST_PORT/index.html"
 t_isnt "$T_RC" 0 "allow=: CONNECT to a name not listed is refused"
-sbx_status "${BASE[@]}" "${ALLOW[@]}" --net 'allow=*.other.test' curl -sS -m 5 "http://www.other.test:$HOST_PORT/index.html"
-t_is "$T_OUT" "token-$$" "allow=*.DOMAIN: a subdomain is allowed"
-sbx_status "${BASE[@]}" "${ALLOW[@]}" --net 'allow=*.other.test' curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://other.test:$HOST_PORT/"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "allow=*.other.test:$HOST_PORT" curl -sS -m 5 "http://www.other.test:$HOST_PORT/index.html"
+t_is "$T_OUT" "token-$$" "allow=*.DOMAIN:PORT: a subdomain is allowed"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "allow=*.other.test:$HOST_PORT" curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://other.test:$HOST_PORT/"
 t_is "$T_OUT" "403" "allow=*.DOMAIN: the domain itself is not"
 t_like "$(cat "$T_TMP/net.log")" " allow GET good.test:$HOST_PORT" "--net-log records allowed requests"
 t_like "$(cat "$T_TMP/net.log")" " deny GET bad.test:$HOST_PORT" "--net-log records refused requests"
 t_like "$(cat "$T_TMP/net.log")" " allow CONNECT good.test:$HOST_PORT" "--net-log records CONNECT"
-sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 --noproxy '*' "http://good.test:$HOST_PORT/index.html"
+t_like "$(cat "$T_TMP/net.log")" " deny CONNECT good.test:$HOST_PORT" "--net-log records a CONNECT refused for its port"
+sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "$GOOD" curl -sS -m 5 --noproxy '*' "http://good.test:$HOST_PORT/index.html"
 t_isnt "$T_RC" 0 "allow=: a direct connection, without the proxy, is impossible"
 sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test curl -sS -m 5 --noproxy '*' "http://192.0.2.1:$HOST_PORT/"
 t_like "$T_ERR" "unreachable|Couldn't connect|Failed to connect" "allow=: no route out of the sandbox"
+
+# The default ports, 80 and 443, and names that resolve slowly or not at
+# all, in a stand-in host again: a user, network and mount namespace whose
+# resolv.conf names a DNS server of the test's on its own 127.0.0.1. That
+# server logs each query; it never answers for slow.test and says "no such
+# name" for every other name. Nothing of it leaves the namespace.
+mkdir -p "$T_TMP/dns"
+cat >"$T_TMP/dns.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+while True:
+    q, peer = s.recvfrom(512)
+    labels, i = [], 12
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode()); i += 1 + q[i]
+    name = ".".join(labels)
+    with open(sys.argv[1], "a") as log:
+        print(name, flush=True, file=log)
+    if name != "slow.test":
+        s.sendto(q[:2] + b"\x81\x83" + q[4:6] + b"\0\0\0\0\0\0" + q[12:i + 5], peer)
+EOF
+cat >"$T_TMP/proxy.sh" <<'EOF'
+. "$DIR/standin.sh"
+printf 'nameserver 127.0.0.1\noptions attempts:1\n' >"$DIR/resolv.conf"
+mount --bind "$DIR/resolv.conf" /etc/resolv.conf || exit 1
+python3 "$DIR/dns.py" "$DIR/dns/queries" 2>/dev/null &
+dns=$!
+cd "$WWW"
+python3 -m http.server --bind 127.0.0.1 80 >/dev/null 2>&1 &
+web80=$!
+python3 -m http.server --bind 127.0.0.1 443 >/dev/null 2>&1 &
+web443=$!
+for port in 80 443; do
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+done
+# shellcheck disable=SC2086
+run () { "$SBX" $SBX_ARGS --hosts-file "$DIR/hosts" --ro-bind "$DIR/dns" /tmp/dns "$@"; }
+echo "port80: $(run --net allow=good.test curl -s -m 10 http://good.test/index.html)"
+echo "port443: $(run --net allow=good.test curl -s -m 10 -p http://good.test:443/index.html)"
+echo "gone: $(run --net allow=gone.test curl -s -m 10 -w ' %{http_code}' http://gone.test/ | tr -d '\n')"
+# A request for slow.test first; once its lookup has reached the DNS
+# server (and hangs there), one for good.test; then is the first still
+# waiting?
+run --net allow=slow.test,good.test sh -c '
+  curl -s -m 60 -o /dev/null http://slow.test/ & slow=$!
+  for _ in $(seq 600); do grep -qx slow.test /tmp/dns/queries 2>/dev/null && break; sleep 0.05; done
+  grep -qx slow.test /tmp/dns/queries && echo "slow: lookup pending"
+  echo "good: $(curl -s -m 20 http://good.test/index.html)"
+  kill -0 $slow 2>/dev/null && echo "slow: still waiting"
+  kill $slow'
+kill "$dns" "$web80" "$web443"
+EOF
+printf '127.0.0.1 good.test\n' >"$T_TMP/hosts"
+if ! have ip || ! have unshare || ! unshare -rnm true 2>/dev/null; then
+  for _ in $(seq 6); do t_skip "allow=: needs ip, and unshare -rnm for a stand-in host"; done
+else
+  px=$(DIR=$T_TMP WWW=$T_TMP/www SBX=$SBX SBX_ARGS="${BASE[*]}" unshare -rnm bash "$T_TMP/proxy.sh" 2>&1)
+  t_like "$px" "^port80: token-$$\$" "allow=DOMAIN: plain HTTP to port 80 is allowed by default"
+  t_like "$px" "^port443: token-$$\$" "allow=DOMAIN: CONNECT to port 443 is allowed by default"
+  t_like "$px" "^gone: sbx proxy: cannot resolve gone.test 502\$" "allow=: a name that does not resolve gets 502, saying so"
+  t_like "$px" "^slow: lookup pending\$" "allow=: a lookup that hangs in the resolver is pending ..."
+  t_like "$px" "^good: token-$$\$" "... while a second request is served ..."
+  t_like "$px" "^slow: still waiting\$" "... and the first is still waiting after it"
+fi
+
 # The proxy is sbx's child in a session of its own; SIGKILL of sbx ends it.
 "$SBX" "${BASE[@]}" --net allow=good.test sleep 60 &
 sbx_pid=$!
@@ -288,6 +366,14 @@ bad "port address not an IP" "'nowhere' is not an IP address" --net user --port 
 bad "--port without --net user" "--port: needs --net user" --port 8080:80 true
 bad "--net user undone by --share-net" "needs its own network namespace" --net user --share-net true
 bad "bad allow-list domain" "not a domain name" --net 'allow=exa mple.com' true
+bad "allow-list entry with an empty port" "malformed allow-list entry 'good.test:': '' is not a port number" \
+  --net allow=good.test: true
+bad "allow-list entry with port 0" "malformed allow-list entry 'good.test:0': '0' is not a port number" \
+  --net allow=good.test:0 true
+bad "allow-list entry with a port out of range" "'70000' is not a port number" --net allow=good.test:70000 true
+bad "allow-list entry with a service name" "'https' is not a port number" --net allow=good.test:https true
+bad "allow-list entry with two ports" "'443:80' is not a port number" --net allow=good.test:443:80 true
+bad "allow-list entry with a port and no domain" "not a domain name: ''" --net allow=:443 true
 bad "port already in use" "127.0.0.1:$HOST_PORT/tcp: host port already in use" --net user --port "$HOST_PORT:80" true
 BAD_PATH=$T_TMP/empty
 bad "missing helpers" "neither pasta nor slirp4netns is installed.*passt" --net user true
