@@ -133,7 +133,7 @@ helper_main (const struct sbx_plan *plan, int control, int log)
 void
 sbx_net_start (const struct sbx_plan *plan, struct sbx_net_helper *helper)
 {
-  *helper = (struct sbx_net_helper) { .control = -1, .pid = -1 };
+  *helper = (struct sbx_net_helper) { .control = -1, .pid = -1, .gate = { -1, -1 } };
   if (!sbx_net_needs_helper (plan))
     return;
   autoclose int log = -1;
@@ -177,7 +177,7 @@ proxy_listener (void)
 }
 
 void
-sbx_net_attach (const struct sbx_plan *plan, const struct sbx_net_helper *helper)
+sbx_net_attach (const struct sbx_plan *plan, struct sbx_net_helper *helper)
 {
   if (helper->control < 0)
     return;
@@ -197,19 +197,65 @@ sbx_net_attach (const struct sbx_plan *plan, const struct sbx_net_helper *helper
       cmsg->cmsg_len = CMSG_LEN (sizeof (int));
       memcpy (CMSG_DATA (cmsg), &listener, sizeof listener);
     }
+  /* A socket pair, not a pipe: a child that died before the gate must not
+   * take sbx down with SIGPIPE. */
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, helper->gate) < 0)
+    sbx_die_errno (errno, "start the network helper", NULL);
   if (sendmsg (helper->control, &msg, MSG_NOSIGNAL) < 0)
     sbx_die_errno (errno, "start the network helper", NULL);
-  /* The command runs only once the helper says the network is ready. */
+}
+
+int
+sbx_net_child_gate (struct sbx_net_helper *helper)
+{
+  if (helper->gate[1] >= 0)
+    close (helper->gate[1]);
+  if (helper->control >= 0)
+    close (helper->control);
+  return helper->gate[0];
+}
+
+/* In the child: the command runs only once the network is ready; end of
+ * file means sbx gave up (and has said why). */
+void
+sbx_net_pass_gate (int gate)
+{
+  if (gate < 0)
+    return;
+  char byte;
+  ssize_t n;
+  do
+    n = read (gate, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    _exit (SBX_EXIT_FAILURE);
+  close (gate);
+}
+
+void
+sbx_net_ready (struct sbx_net_helper *helper, pid_t child)
+{
+  if (helper->control < 0)
+    return;
+  close (helper->gate[0]);
   char reply[512];
   ssize_t n;
   do
     n = recv (helper->control, reply, sizeof reply - 1, 0);
   while (n < 0 && errno == EINTR);
-  if (n <= 0)
-    sbx_die ("network: the helper exited before the network was ready");
-  reply[n] = '\0';
-  if (reply[0] != '\0')
-    sbx_die ("network: %s", reply);
+  reply[n > 0 ? n : 0] = '\0';
+  if (n <= 0 || reply[0] != '\0')
+    {
+      kill (child, SIGKILL);
+      if (n <= 0)
+        sbx_die ("network: the helper exited before the network was ready");
+      sbx_die ("network: %s", reply);
+    }
+  /* A child already gone is not an error here: sbx_supervise reports
+   * how it ended. */
+  (void) !send (helper->gate[1], "", 1, MSG_NOSIGNAL);
+  close (helper->gate[1]);
+  helper->gate[1] = -1;
 }
 
 void

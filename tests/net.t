@@ -375,6 +375,15 @@ bad "allow-list entry with a service name" "'https' is not a port number" --net 
 bad "allow-list entry with two ports" "'443:80' is not a port number" --net allow=good.test:443:80 true
 bad "allow-list entry with a port and no domain" "not a domain name: ''" --net allow=:443 true
 bad "port already in use" "127.0.0.1:$HOST_PORT/tcp: host port already in use" --net user --port "$HOST_PORT:80" true
+# A helper that fails once started: sbx says what it said, and the
+# command, whose start overlapped with the helper's, never runs.
+mkdir -p "$T_TMP/fakebin" "$T_TMP/ran"
+printf '#!/bin/sh\necho "pasta: no, not today" >&2\nexit 1\n' >"$T_TMP/fakebin/pasta"
+chmod +x "$T_TMP/fakebin/pasta"
+BAD_PATH=$T_TMP/fakebin:$PATH
+bad "a helper that fails" "^sbx: network: pasta: pasta: no, not today\$" \
+  --ro-bind / / --dev /dev --tmpfs /tmp --bind "$T_TMP/ran" /tmp/ran --net user --net-backend pasta touch /tmp/ran/yes
+t_is "$(ls "$T_TMP/ran")" "" "a helper that fails: the command did not run"
 BAD_PATH=$T_TMP/empty
 bad "missing helpers" "neither pasta nor slirp4netns is installed.*passt" --net user true
 bad "missing pasta" "pasta is not installed \\(install the Debian package passt\\)" \
