@@ -544,7 +544,13 @@ sbx_net_proxy_run (const struct sbx_plan *plan, int listener, int control, int l
           _exit (SBX_EXIT_FAILURE);
         }
       if (fds[0].revents)
-        return;                 /* sbx is gone */
+        {
+          /* sbx is gone: so are the lookups still running. */
+          for (size_t i = 0; i < MAX_CONNS; i++)
+            if (px.conns[i] != NULL)
+              conn_free (px.conns[i]);
+          return;
+        }
       if (fds[1].revents & POLLIN)
         {
           int client = accept4 (listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
