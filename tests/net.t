@@ -239,6 +239,8 @@ printf '127.0.0.1 good.test www.other.test bad.test\n' >"$T_TMP/hosts"
 ALLOW=(--hosts-file "$T_TMP/hosts" --net-log "$T_TMP/net.log")
 sbx_status "${BASE[@]}" "${ALLOW[@]}" --net allow=good.test,*.other.test cat /etc/hosts
 t_is "$T_OUT" "$(cat "$T_TMP/hosts")" "--hosts-file installs the hosts file"
+sbx_status --noprofile --net 'allow=good.test,*.other.test:8443' --dry-run true
+t_like "$T_OUT" "^network: allow-list proxy .* for good\.test \*\.other\.test:8443$" "allow=: --dry-run shows the entries and their ports"
 GOOD="allow=good.test:$HOST_PORT"
 sbx_status "${BASE[@]}" "${ALLOW[@]}" --net "$GOOD" curl -sS -m 5 "http://good.test:$HOST_PORT/index.html"
 t_is "$T_OUT" "token-$$" "allow=DOMAIN:PORT: an allowed name and port is fetched through the proxy"
