@@ -43,9 +43,10 @@ bool sbx_net_needs_helper (const struct sbx_plan *plan);
  * pasta's start-up (a good hundred milliseconds, mostly its own) overlaps
  * with the sandbox's. The child takes its end of the gate
  * (sbx_net_child_gate) and waits at it (sbx_net_pass_gate) once its root
- * is built, just before the command; sbx, the monitor, opens the gate in
- * sbx_net_ready once the helper reports the network ready, or kills the
- * child and dies with the helper's message. */
+ * is built, just before the command; the helper holds the other end and
+ * opens the gate itself once the network is ready, one wake-up less than
+ * through sbx. sbx, the monitor, hears the outcome in sbx_net_ready: on a
+ * failure it kills the child and dies with the helper's message. */
 struct sbx_net_helper { int control; pid_t pid; int gate[2]; };
 void sbx_net_start (const struct sbx_plan *plan, struct sbx_net_helper *helper);
 void sbx_net_attach (const struct sbx_plan *plan, struct sbx_net_helper *helper);
