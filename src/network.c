@@ -78,11 +78,15 @@ send_reply (int control, const char *error)
 }
 
 static void
-open_gate (int gate)
+open_gate (int gate, int control)
 {
-  /* A child already gone is not an error here: sbx_supervise reports how
-   * it ended. */
-  (void) !send (gate, "", 1, MSG_NOSIGNAL);
+  /* sbx sends nothing after "go": anything on CONTROL means it is gone,
+   * and then so is the sandbox, which must not run without it. A child
+   * already gone is not an error here: sbx_supervise reports how it
+   * ended. */
+  struct pollfd p = { .fd = control, .events = POLLIN };
+  if (poll (&p, 1, 0) == 0)
+    (void) !send (gate, "", 1, MSG_NOSIGNAL);
   close (gate);
 }
 
@@ -123,7 +127,7 @@ helper_main (const struct sbx_plan *plan, int control, int log)
    * sbx, which only needs to know of a failure. */
   if (plan->net_mode == SBX_NET_ALLOW)
     {
-      open_gate (gate);
+      open_gate (gate, control);
       send_reply (control, NULL);
       sbx_net_proxy_run (plan, listener, control, log);
       _exit (0);
@@ -132,7 +136,7 @@ helper_main (const struct sbx_plan *plan, int control, int log)
   char err[512] = "";
   pid_t backend = sbx_net_user_start (plan, sbx_pid, err, sizeof err);
   if (backend >= 0)
-    open_gate (gate);
+    open_gate (gate, control);
   else
     close (gate);
   send_reply (control, backend < 0 ? err : NULL);

@@ -386,6 +386,31 @@ BAD_PATH=$T_TMP/fakebin:$PATH
 bad "a helper that fails" "^sbx: network: pasta: pasta: no, not today\$" \
   --ro-bind / / --dev /dev --tmpfs /tmp --bind "$T_TMP/ran" /tmp/ran --net user --net-backend pasta touch /tmp/ran/yes
 t_is "$(ls "$T_TMP/ran")" "" "a helper that fails: the command did not run"
+# sbx killed while the helper starts: once the network is ready, the
+# sandbox, which waited for it, must not run the command without sbx. A
+# stand-in pasta holds its start until told to go.
+mkdir -p "$T_TMP/slowbin" "$T_TMP/slow"
+cat >"$T_TMP/slowbin/pasta" <<'EOF'
+#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = -P ] && pidfile=$2; shift; done
+: >"$SLOW/started"
+while [ ! -e "$SLOW/go" ]; do sleep 0.05; done
+echo $$ >"$pidfile"
+: >"$SLOW/ready"
+exec sleep 30
+EOF
+chmod +x "$T_TMP/slowbin/pasta"
+rm -f "$T_TMP/ran/"*
+PATH=$T_TMP/slowbin:$PATH SLOW=$T_TMP/slow "$SBX" --noprofile --ro-bind / / --dev /dev --tmpfs /tmp \
+  --bind "$T_TMP/ran" /tmp/ran --net user --net-backend pasta touch /tmp/ran/killed 2>/dev/null &
+sbx_pid=$!
+retry 100 test -e "$T_TMP/slow/started"
+kill -KILL "$sbx_pid"; wait "$sbx_pid" 2>/dev/null
+: >"$T_TMP/slow/go"
+retry 100 test -e "$T_TMP/slow/ready"
+sandbox_gone () { ! pgrep -u "$(id -u)" -f "/tmp/ran/killed" >/dev/null; }
+retry 100 sandbox_gone; t_result $? "sbx killed while the helper starts: the sandbox goes too"
+t_is "$(ls "$T_TMP/ran")" "" "... and the command never ran"
 BAD_PATH=$T_TMP/empty
 bad "missing helpers" "neither pasta nor slirp4netns is installed.*passt" --net user true
 bad "missing pasta" "pasta is not installed \\(install the Debian package passt\\)" \
