@@ -212,7 +212,7 @@ complete -c sbx -n __sbx_want_option -l mkdir -r -F -d "Create the folder PATH u
 complete -c sbx -n __sbx_want_option -l private-tmp -d "An empty tmpfs on /tmp"
 complete -c sbx -n __sbx_want_option -l ro-system -d "/usr, /etc and the /bin, /lib, /lib64, /sbin links, read-only"
 complete -c sbx -n __sbx_want_option -l cwd-rw -d "The current directory read-write, and start there"
-complete -c sbx -n __sbx_want_option -l net -x -a "none host user allow=" -d "Network: none (lo only), host, user (pasta/slirp4netns) or allow=DOMAIN,..."
+complete -c sbx -n __sbx_want_option -l net -x -a "none host user allow=" -d "Network: none (lo only), host, user (pasta/slirp4netns) or allow=DOMAIN[:PORT],..."
 complete -c sbx -n __sbx_want_option -l x11 -d "The X server socket and its cookie"
 complete -c sbx -n __sbx_want_option -l wayland -d "The Wayland compositor socket"
 complete -c sbx -n __sbx_want_option -l pulseaudio -d "The PulseAudio socket"

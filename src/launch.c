@@ -60,9 +60,10 @@ finish_and_exec (const struct sbx_plan *plan, const struct sbx_seccomp_programs 
  * registers the sandbox then. */
 static noreturn void
 run_sandbox (const struct sbx_plan *plan, const struct sbx_seccomp_programs *filters,
-             const sigset_t *saved_mask, int ready_fd)
+             const sigset_t *saved_mask, int ready_fd, int net_gate)
 {
   sbx_stage_mounts (plan);
+  sbx_net_pass_gate (net_gate);
   if (ready_fd >= 0)
     {
       if (write (ready_fd, "", 1) != 1)
@@ -148,7 +149,7 @@ sbx_launch (const struct sbx_plan *plan)
           read_namespace_ids (plan, getpid (), &ids);
           sbx_report_started (plan, &ids, getpid ());
         }
-      run_sandbox (plan, &filters, NULL, -1);
+      run_sandbox (plan, &filters, NULL, -1, -1);
     }
 
   /* The lifecycle registry, when there is one: before anything else
@@ -187,6 +188,7 @@ sbx_launch (const struct sbx_plan *plan)
   if (child == 0)
     {
       die_with_parent (plan, 0, sbx_steal_fd (&self_pidfd));
+      int net_gate = sbx_net_child_gate (&net);
       /* Into the cgroup before anything of the sandbox runs. */
       sbx_cgroup_join (&cgroup, plan->namespaces & SBX_NS_CGROUP, plan->namespaces_try & SBX_NS_CGROUP);
       sbx_stage_mount_namespace ();
@@ -202,8 +204,9 @@ sbx_launch (const struct sbx_plan *plan)
           close (registry);
           close (registered[0]);
         }
-      run_sandbox (plan, &filters, &saved_mask, registered[1]);
+      run_sandbox (plan, &filters, &saved_mask, registered[1], net_gate);
     }
+  sbx_net_ready (&net, child);
   if (registry >= 0)
     close (registered[1]);
   if (reports)

@@ -39,10 +39,20 @@ bool sbx_net_needs_helper (const struct sbx_plan *plan);
 /* network.c: the helper process. sbx_net_start forks it before the
  * namespaces exist and returns sbx's end of the socket pair (or -1 when
  * the plan needs none); sbx_net_attach runs after lo is up, inside the
- * sandbox's namespace, and returns when the network is ready. */
-struct sbx_net_helper { int control; pid_t pid; };
+ * sandbox's namespace, and tells the helper to go without waiting for it:
+ * pasta's start-up (a good hundred milliseconds, mostly its own) overlaps
+ * with the sandbox's. The child takes its end of the gate
+ * (sbx_net_child_gate) and waits at it (sbx_net_pass_gate) once its root
+ * is built, just before the command; the helper holds the other end and
+ * opens the gate itself once the network is ready, one wake-up less than
+ * through sbx. sbx, the monitor, hears the outcome in sbx_net_ready: on a
+ * failure it kills the child and dies with the helper's message. */
+struct sbx_net_helper { int control; pid_t pid; int gate[2]; };
 void sbx_net_start (const struct sbx_plan *plan, struct sbx_net_helper *helper);
-void sbx_net_attach (const struct sbx_plan *plan, const struct sbx_net_helper *helper);
+void sbx_net_attach (const struct sbx_plan *plan, struct sbx_net_helper *helper);
+int sbx_net_child_gate (struct sbx_net_helper *helper);
+void sbx_net_pass_gate (int gate);
+void sbx_net_ready (struct sbx_net_helper *helper, pid_t child);
 /* After the sandbox: close the socket pair and wait until the helper and
  * its backend are gone. */
 void sbx_net_stop (struct sbx_net_helper *helper);

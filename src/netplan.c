@@ -37,6 +37,19 @@ valid_domain (const char *d)
   return true;
 }
 
+/* A port number, 1 to 65535 in decimal; 0 if TEXT is not one. */
+static unsigned
+port_number (const char *text)
+{
+  char *end = NULL;
+  errno = 0;
+  unsigned long n = isdigit ((unsigned char) text[0]) ? strtoul (text, &end, 10) : 0;
+  if (end == NULL || *end != '\0' || errno != 0 || n > 65535)
+    return 0;
+  return (unsigned) n;
+}
+
+/* allow=DOMAIN[:PORT][,DOMAIN[:PORT]...] */
 static void
 parse_allow (struct sbx_parse *ctx, const struct sbx_option *opt, const char *list)
 {
@@ -46,12 +59,24 @@ parse_allow (struct sbx_parse *ctx, const struct sbx_option *opt, const char *li
   plan->n_net_allow = 0;
   for (char *d = strtok_r (copy, ",", &save); d != NULL; d = strtok_r (NULL, ",", &save))
     {
+      struct sbx_net_allow entry = { .port = 0 };
+      char *colon = strchr (d, ':');
+      if (colon != NULL)
+        {
+          *colon = '\0';
+          const char *text = colon + 1;
+          entry.port = port_number (text);
+          if (entry.port == 0)
+            sbx_parse_error (ctx, opt, "malformed allow-list entry '%s:%s': '%s' is not a port number "
+                             "(allow=DOMAIN[:PORT][,DOMAIN[:PORT]...])", d, text, text);
+        }
       if (!valid_domain (d))
-        sbx_parse_error (ctx, opt, "not a domain name: '%s' (allow=DOMAIN[,*.DOMAIN...])", d);
+        sbx_parse_error (ctx, opt, "not a domain name: '%s' (allow=DOMAIN[:PORT][,*.DOMAIN[:PORT]...])", d);
       for (char *c = d; *c; c++)
         *c = (char) tolower ((unsigned char) *c);
+      entry.domain = keep (ctx, d);
       plan->net_allow = sbx_xrealloc_array (plan->net_allow, plan->n_net_allow + 1, sizeof *plan->net_allow);
-      plan->net_allow[plan->n_net_allow++] = (char *) keep (ctx, d);
+      plan->net_allow[plan->n_net_allow++] = entry;
     }
   if (plan->n_net_allow == 0)
     sbx_parse_error (ctx, opt, "allow= needs at least one domain");
@@ -74,7 +99,7 @@ sbx_net_handle_mode (struct sbx_parse *ctx, const struct sbx_option *opt, char *
       plan->net_mode = SBX_NET_ALLOW;
     }
   else
-    sbx_parse_error (ctx, opt, "unknown network mode '%s' (none, host, user or allow=DOMAIN[,DOMAIN...])", mode);
+    sbx_parse_error (ctx, opt, "unknown network mode '%s' (none, host, user or allow=DOMAIN[:PORT][,DOMAIN[:PORT]...])", mode);
   if (plan->net_mode == SBX_NET_HOST)
     plan->namespaces &= ~(unsigned) SBX_NS_NET;
   else
@@ -84,13 +109,11 @@ sbx_net_handle_mode (struct sbx_parse *ctx, const struct sbx_option *opt, char *
 static unsigned
 parse_port (const struct sbx_parse *ctx, const struct sbx_option *opt, const char *text, const char *spec)
 {
-  char *end = NULL;
-  errno = 0;
-  unsigned long n = isdigit ((unsigned char) text[0]) ? strtoul (text, &end, 10) : 0;
-  if (end == NULL || *end != '\0' || errno != 0 || n == 0 || n > 65535)
+  unsigned n = port_number (text);
+  if (n == 0)
     sbx_parse_error (ctx, opt, "malformed port spec '%s': '%s' is not a port number "
                      "([ADDR:]HOSTPORT:SANDBOXPORT[/tcp|/udp])", spec, text);
-  return (unsigned) n;
+  return n;
 }
 
 /* [ADDR:]HOSTPORT:SANDBOXPORT[/tcp|/udp], ADDR in brackets for IPv6. */
@@ -354,7 +377,10 @@ sbx_net_print (const struct sbx_plan *plan, FILE *out)
     case SBX_NET_ALLOW:
       fprintf (out, "network: allow-list proxy on 127.0.0.1:%d inside, for", SBX_NET_PROXY_PORT);
       for (size_t i = 0; i < plan->n_net_allow; i++)
-        fprintf (out, " %s", plan->net_allow[i]);
+        if (plan->net_allow[i].port != 0)
+          fprintf (out, " %s:%u", plan->net_allow[i].domain, plan->net_allow[i].port);
+        else
+          fprintf (out, " %s", plan->net_allow[i].domain);
       fputc ('\n', out);
       if (plan->net_log != NULL)
         fprintf (out, "net-log: %s\n", plan->net_log);

@@ -13,9 +13,15 @@
  * host:port, or a plain request with an absolute http:// URI. Once it is
  * allowed, the bytes that follow are relayed unchanged to that one host,
  * so a later request on the same connection can only reach the same host.
+ * An entry opens port 443 to CONNECT and port 80 to plain HTTP, unless it
+ * names its port (DOMAIN:PORT), which then opens that one to both.
+ *
  * Names resolve through --hosts-file first (the names the sandbox sees),
- * then the host's resolver; that lookup blocks the loop, which is
- * acceptable for one sandbox's traffic. */
+ * then the host's resolver. A lookup can take as long as the resolver
+ * likes, so each runs in a child process of its own that writes the
+ * address into a pipe the loop polls: a slow name stalls only its own
+ * connection. The child keeps no other descriptor of the proxy, and is
+ * killed when its client leaves first. */
 #include "net.h"
 
 #include "error.h"
@@ -27,6 +33,10 @@
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <signal.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +49,7 @@
 #define HEAD_MAX 16384
 #define BUF_SIZE 65536
 
-enum conn_state { READING_HEAD, CONNECTING, TUNNEL, ANSWERING };
+enum conn_state { READING_HEAD, RESOLVING, CONNECTING, TUNNEL, ANSWERING };
 
 struct buf { char data[BUF_SIZE]; size_t len; };
 
@@ -52,6 +62,17 @@ struct conn {
   struct buf up, down;          /* client->upstream, upstream->client */
   bool is_connect;
   char *request;                /* what goes upstream first (plain HTTP) */
+  pid_t resolver;               /* RESOLVING: the lookup's child, and */
+  int answer;                   /* the pipe it answers on */
+  char host[256];
+  unsigned port;
+};
+
+/* What a resolver child writes: the address, or ok = false. */
+struct lookup_answer {
+  bool ok;
+  socklen_t len;
+  struct sockaddr_storage addr;
 };
 
 struct proxy {
@@ -72,23 +93,33 @@ log_decision (const struct proxy *px, const char *verdict, const char *method, c
   dprintf (px->log, "%s %s %s %s:%s\n", when, verdict, method, host, port);
 }
 
+enum verdict { ALLOWED, HOST_NOT_LISTED, PORT_NOT_LISTED };
+
 static bool
-allowed (const struct sbx_plan *plan, const char *host)
+domain_matches (const char *domain, const char *host)
 {
   size_t hlen = strlen (host);
+  if (strncmp (domain, "*.", 2) != 0)
+    return strcmp (host, domain) == 0;
+  size_t dlen = strlen (domain + 1);    /* ".example.com" */
+  return hlen > dlen && strcmp (host + hlen - dlen, domain + 1) == 0;
+}
+
+static enum verdict
+allowed (const struct sbx_plan *plan, const char *host, unsigned port, bool is_connect)
+{
+  enum verdict v = HOST_NOT_LISTED;
   for (size_t i = 0; i < plan->n_net_allow; i++)
     {
-      const char *d = plan->net_allow[i];
-      if (strncmp (d, "*.", 2) == 0)
-        {
-          size_t dlen = strlen (d + 1);         /* ".example.com" */
-          if (hlen > dlen && strcmp (host + hlen - dlen, d + 1) == 0)
-            return true;
-        }
-      else if (strcmp (host, d) == 0)
-        return true;
+      const struct sbx_net_allow *a = &plan->net_allow[i];
+      if (!domain_matches (a->domain, host))
+        continue;
+      unsigned open = a->port != 0 ? a->port : is_connect ? 443 : 80;
+      if (port == open)
+        return ALLOWED;
+      v = PORT_NOT_LISTED;
     }
-  return false;
+  return v;
 }
 
 static void
@@ -131,30 +162,85 @@ hosts_file_lookup (const char *file, const char *host, struct sockaddr_storage *
   return found;
 }
 
-static int
-dial (const struct sbx_plan *plan, const char *host, const char *port)
+/* In the resolver child: HOST's address (without the port), through the
+ * hosts file first, then the host's resolver. */
+static struct lookup_answer
+look_up (const struct sbx_plan *plan, const char *host)
 {
-  struct sockaddr_storage ss;
-  socklen_t len = 0;
-  unsigned long portnum = strtoul (port, NULL, 10);
-  if (!hosts_file_lookup (plan->net_hosts_file, host, &ss, &len))
+  struct lookup_answer a = { .ok = false };
+  if (hosts_file_lookup (plan->net_hosts_file, host, &a.addr, &a.len))
+    return a.ok = true, a;
+  struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+  struct addrinfo *res = NULL;
+  if (getaddrinfo (host, NULL, &hints, &res) != 0 || res == NULL)
+    return a;
+  if (res->ai_addrlen <= sizeof a.addr)
     {
-      struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-      struct addrinfo *res = NULL;
-      if (getaddrinfo (host, NULL, &hints, &res) != 0 || res == NULL)
-        return -1;
-      memcpy (&ss, res->ai_addr, res->ai_addrlen);
-      len = res->ai_addrlen;
-      freeaddrinfo (res);
+      memcpy (&a.addr, res->ai_addr, res->ai_addrlen);
+      a.len = res->ai_addrlen;
+      a.ok = true;
     }
-  if (ss.ss_family == AF_INET)
-    ((struct sockaddr_in *) &ss)->sin_port = htons ((uint16_t) portnum);
+  freeaddrinfo (res);
+  return a;
+}
+
+/* Start C's lookup in a child; false if it could not start. */
+static bool
+start_lookup (const struct proxy *px, struct conn *c)
+{
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
+    return false;
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      /* Only the pipe's write end stays: a child that hangs in the
+       * resolver must not hold other clients' connections open. */
+      if (dup2 (p[1], 3) < 0)
+        _exit (1);
+      syscall (SYS_close_range, 4U, ~0U, 0);
+      struct lookup_answer a = look_up (px->plan, c->host);
+      _exit (write (3, &a, sizeof a) == (ssize_t) sizeof a ? 0 : 1);
+    }
+  close (p[1]);
+  if (pid < 0)
+    {
+      close (p[0]);
+      return false;
+    }
+  c->resolver = pid;
+  c->answer = p[0];
+  c->state = RESOLVING;
+  return true;
+}
+
+static void
+end_lookup (struct conn *c, bool kill_it)
+{
+  if (c->resolver > 0)
+    {
+      if (kill_it)
+        kill (c->resolver, SIGKILL);
+      while (waitpid (c->resolver, NULL, 0) < 0 && errno == EINTR)
+        ;
+      c->resolver = 0;
+    }
+  if (c->answer >= 0)
+    close (c->answer);
+  c->answer = -1;
+}
+
+static int
+dial (struct sockaddr_storage *ss, socklen_t len, unsigned port)
+{
+  if (ss->ss_family == AF_INET)
+    ((struct sockaddr_in *) ss)->sin_port = htons ((uint16_t) port);
   else
-    ((struct sockaddr_in6 *) &ss)->sin6_port = htons ((uint16_t) portnum);
-  int s = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ((struct sockaddr_in6 *) ss)->sin6_port = htons ((uint16_t) port);
+  int s = socket (ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s < 0)
     return -1;
-  if (connect (s, (struct sockaddr *) &ss, len) < 0 && errno != EINPROGRESS)
+  if (connect (s, (struct sockaddr *) ss, len) < 0 && errno != EINPROGRESS)
     {
       close (s);
       return -1;
@@ -231,23 +317,50 @@ decide (struct proxy *px, struct conn *c, char *end_of_head)
   if (host[0] == '\0' || *endp != '\0' || pnum == 0 || pnum > 65535)
     return answer (c, 400, "Bad Request", "sbx proxy: malformed host or port\n");
 
-  if (!allowed (px->plan, host))
+  enum verdict v = allowed (px->plan, host, (unsigned) pnum, c->is_connect);
+  if (v != ALLOWED)
     {
       log_decision (px, "deny", method, host, port);
       char body[512];
-      snprintf (body, sizeof body, "sbx: %s is not in the network allow-list (--net allow=...); "
-                "the request was refused\n", host);
+      if (v == HOST_NOT_LISTED)
+        snprintf (body, sizeof body, "sbx: %s is not in the network allow-list (--net allow=...); "
+                  "the request was refused\n", host);
+      else
+        snprintf (body, sizeof body, "sbx: port %s of %s is not in the network allow-list (%s opens %s; "
+                  "--net allow=%s:%s would open this one); the request was refused\n", port, host,
+                  c->is_connect ? "CONNECT" : "plain HTTP", c->is_connect ? "443" : "80", host, port);
       return answer (c, 403, "Forbidden", body);
     }
   log_decision (px, "allow", method, host, port);
   if (!c->is_connect)
     c->request = rewrite_request (method, path, headers);
-  c->upstream = dial (px->plan, host, port);
-  if (c->upstream < 0)
-    return answer (c, 502, "Bad Gateway", "sbx proxy: cannot connect to the allowed host\n");
   /* Whatever the client sent after the head goes along. */
   memcpy (c->up.data, rest, rest_len);
   c->up.len = rest_len;
+  snprintf (c->host, sizeof c->host, "%s", host);
+  c->port = (unsigned) pnum;
+  if (!start_lookup (px, c))
+    return answer (c, 502, "Bad Gateway", "sbx proxy: cannot start the name lookup\n");
+}
+
+/* C's lookup answered: dial the address. */
+static void
+resolved (struct conn *c)
+{
+  struct lookup_answer a;
+  ssize_t n = read (c->answer, &a, sizeof a);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  end_lookup (c, n != (ssize_t) sizeof a);
+  if (n != (ssize_t) sizeof a || !a.ok)
+    {
+      char body[512];
+      snprintf (body, sizeof body, "sbx proxy: cannot resolve %s\n", c->host);
+      return answer (c, 502, "Bad Gateway", body);
+    }
+  c->upstream = dial (&a.addr, a.len, c->port);
+  if (c->upstream < 0)
+    return answer (c, 502, "Bad Gateway", "sbx proxy: cannot connect to the allowed host\n");
   c->state = CONNECTING;
 }
 
@@ -282,6 +395,7 @@ connected (struct conn *c)
 static void
 conn_free (struct conn *c)
 {
+  end_lookup (c, true);
   if (c->client >= 0)
     close (c->client);
   if (c->upstream >= 0)
@@ -335,6 +449,13 @@ step (struct proxy *px, struct conn *c, short cev, short uev)
             answer (c, 431, "Request Header Fields Too Large", "sbx proxy: request head too large\n");
         }
       return true;
+    case RESOLVING:
+      /* A client gone before its answer takes its lookup along. */
+      if (cev & (POLLRDHUP | POLLHUP | POLLERR))
+        return false;
+      if (uev)
+        resolved (c);
+      return true;
     case CONNECTING:
       if (uev)
         connected (c);
@@ -372,6 +493,11 @@ interest (const struct conn *c, struct pollfd *cp, struct pollfd *up)
   switch (c->state)
     {
     case READING_HEAD: cp->events = POLLIN; break;
+    case RESOLVING:
+      cp->events = POLLRDHUP;
+      up->fd = c->answer;
+      up->events = POLLIN;
+      break;
     case CONNECTING: up->events = POLLOUT; break;
     case ANSWERING: cp->events = POLLOUT; break;
     case TUNNEL:
@@ -418,7 +544,13 @@ sbx_net_proxy_run (const struct sbx_plan *plan, int listener, int control, int l
           _exit (SBX_EXIT_FAILURE);
         }
       if (fds[0].revents)
-        return;                 /* sbx is gone */
+        {
+          /* sbx is gone: so are the lookups still running. */
+          for (size_t i = 0; i < MAX_CONNS; i++)
+            if (px.conns[i] != NULL)
+              conn_free (px.conns[i]);
+          return;
+        }
       if (fds[1].revents & POLLIN)
         {
           int client = accept4 (listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -432,6 +564,7 @@ sbx_net_proxy_run (const struct sbx_plan *plan, int listener, int control, int l
               struct conn *c = sbx_xcalloc (1, sizeof *c);
               c->client = client;
               c->upstream = -1;
+              c->answer = -1;
               px.conns[slot] = c;
             }
         }

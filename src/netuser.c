@@ -82,7 +82,7 @@ spawn (char *const *argv, int errfd, const int *keep, size_t n_keep)
 }
 
 static pid_t
-start_pasta (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, size_t errlen)
+start_pasta (const struct sbx_plan *plan, pid_t sbx_pid, const int errpipe[2], char *err, size_t errlen)
 {
   int pidpipe[2];
   if (pipe2 (pidpipe, O_CLOEXEC) < 0)
@@ -113,7 +113,7 @@ start_pasta (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, s
   arg (&a, sbx_xasprintf ("/proc/self/fd/%d", pidpipe[1]));
   arg (&a, sbx_xasprintf ("%d", (int) sbx_pid));
   a.v[a.n] = NULL;
-  pid_t pid = spawn (a.v, errfd, &pidpipe[1], 1);
+  pid_t pid = spawn (a.v, errpipe[1], &pidpipe[1], 1);
   free_args (&a);
   close (pidpipe[1]);
   autoclose int pidfd = pidpipe[0];
@@ -131,7 +131,7 @@ start_pasta (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, s
     return pid;
   while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
     ;
-  last_words (errfd, "pasta", err, errlen);
+  last_words (errpipe[0], "pasta", err, errlen);
   return -1;
 }
 
@@ -163,7 +163,7 @@ slirp_api (const char *path, const struct sbx_net_port *p, char *err, size_t err
 }
 
 static pid_t
-start_slirp (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, size_t errlen)
+start_slirp (const struct sbx_plan *plan, pid_t sbx_pid, const int errpipe[2], char *err, size_t errlen)
 {
   int ready[2], quit[2];
   if (pipe2 (ready, O_CLOEXEC) < 0 || pipe2 (quit, O_CLOEXEC) < 0)
@@ -194,7 +194,7 @@ start_slirp (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, s
   arg (&a, sbx_xstrdup ("eth0"));
   a.v[a.n] = NULL;
   int keep[] = { ready[1], quit[0] };
-  pid_t pid = spawn (a.v, errfd, keep, 2);
+  pid_t pid = spawn (a.v, errpipe[1], keep, 2);
   free_args (&a);
   close (ready[1]);
   close (quit[0]);
@@ -208,7 +208,7 @@ start_slirp (const struct sbx_plan *plan, pid_t sbx_pid, int errfd, char *err, s
   close (ready[0]);
   bool ok = pid > 0 && n == 1;
   if (!ok)
-    last_words (errfd, "slirp4netns", err, errlen);
+    last_words (errpipe[0], "slirp4netns", err, errlen);
   for (size_t i = 0; ok && i < plan->n_net_ports; i++)
     ok = slirp_api (api, &plan->net_ports[i], err, errlen);
   if (api != NULL)
@@ -233,8 +233,8 @@ sbx_net_user_start (const struct sbx_plan *plan, pid_t sbx_pid, char *err, size_
   if (pipe2 (errpipe, O_CLOEXEC | O_NONBLOCK) < 0)
     return snprintf (err, errlen, "pipe: %s", strerror (errno)), -1;
   pid_t pid = plan->net_backend == SBX_NET_BACKEND_PASTA
-    ? start_pasta (plan, sbx_pid, errpipe[1], err, errlen)
-    : start_slirp (plan, sbx_pid, errpipe[1], err, errlen);
+    ? start_pasta (plan, sbx_pid, errpipe, err, errlen)
+    : start_slirp (plan, sbx_pid, errpipe, err, errlen);
   close (errpipe[1]);
   /* On success the read end stays open for the helper's lifetime: a
    * backend that writes to a pipe nobody reads would die of SIGPIPE. */

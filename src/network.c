@@ -77,6 +77,19 @@ send_reply (int control, const char *error)
   (void) !send (control, msg, strlen (msg) + 1, MSG_NOSIGNAL);
 }
 
+static void
+open_gate (int gate, int control)
+{
+  /* sbx sends nothing after "go": anything on CONTROL means it is gone,
+   * and then so is the sandbox, which must not run without it. A child
+   * already gone is not an error here: sbx_supervise reports how it
+   * ended. */
+  struct pollfd p = { .fd = control, .events = POLLIN };
+  if (poll (&p, 1, 0) == 0)
+    (void) !send (gate, "", 1, MSG_NOSIGNAL);
+  close (gate);
+}
+
 /* The helper: forked before the namespaces, so in the host's network
  * namespace, in its own session so that a terminal's ^C reaches only the
  * sandbox; sbx ends it by closing the socket pair. */
@@ -95,8 +108,8 @@ helper_main (const struct sbx_plan *plan, int control, int log)
       close (null);
     }
   pid_t sbx_pid = 0;
-  int listener = -1;
-  char cbuf[CMSG_SPACE (sizeof (int))];
+  int fds[2] = { -1, -1 };      /* the gate's open end, and the proxy's listener */
+  char cbuf[CMSG_SPACE (sizeof fds)];
   struct iovec iov = { .iov_base = &sbx_pid, .iov_len = sizeof sbx_pid };
   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
   ssize_t n;
@@ -107,10 +120,14 @@ helper_main (const struct sbx_plan *plan, int control, int log)
     _exit (0);                  /* sbx gave up before the namespaces */
   struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
   if (cmsg != NULL && cmsg->cmsg_type == SCM_RIGHTS)
-    memcpy (&listener, CMSG_DATA (cmsg), sizeof listener);
+    memcpy (fds, CMSG_DATA (cmsg), cmsg->cmsg_len - CMSG_LEN (0));
+  int gate = fds[0], listener = fds[1];
 
+  /* Ready: the sandbox's child hears it from us directly, not through
+   * sbx, which only needs to know of a failure. */
   if (plan->net_mode == SBX_NET_ALLOW)
     {
+      open_gate (gate, control);
       send_reply (control, NULL);
       sbx_net_proxy_run (plan, listener, control, log);
       _exit (0);
@@ -118,6 +135,10 @@ helper_main (const struct sbx_plan *plan, int control, int log)
 
   char err[512] = "";
   pid_t backend = sbx_net_user_start (plan, sbx_pid, err, sizeof err);
+  if (backend >= 0)
+    open_gate (gate, control);
+  else
+    close (gate);
   send_reply (control, backend < 0 ? err : NULL);
   if (backend < 0)
     _exit (SBX_EXIT_FAILURE);
@@ -133,7 +154,7 @@ helper_main (const struct sbx_plan *plan, int control, int log)
 void
 sbx_net_start (const struct sbx_plan *plan, struct sbx_net_helper *helper)
 {
-  *helper = (struct sbx_net_helper) { .control = -1, .pid = -1 };
+  *helper = (struct sbx_net_helper) { .control = -1, .pid = -1, .gate = { -1, -1 } };
   if (!sbx_net_needs_helper (plan))
     return;
   autoclose int log = -1;
@@ -177,39 +198,81 @@ proxy_listener (void)
 }
 
 void
-sbx_net_attach (const struct sbx_plan *plan, const struct sbx_net_helper *helper)
+sbx_net_attach (const struct sbx_plan *plan, struct sbx_net_helper *helper)
 {
   if (helper->control < 0)
     return;
+  /* A socket pair, not a pipe: a child that died before the gate must not
+   * take the helper down with SIGPIPE. */
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, helper->gate) < 0)
+    sbx_die_errno (errno, "start the network helper", NULL);
   pid_t self = getpid ();
   struct iovec iov = { .iov_base = &self, .iov_len = sizeof self };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-  char cbuf[CMSG_SPACE (sizeof (int))] = { 0 };
+  int fds[2] = { helper->gate[1], -1 };
+  size_t n_fds = 1;
   autoclose int listener = -1;
   if (plan->net_mode == SBX_NET_ALLOW)
-    {
-      listener = proxy_listener ();
-      msg.msg_control = cbuf;
-      msg.msg_controllen = sizeof cbuf;
-      struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
-      cmsg->cmsg_level = SOL_SOCKET;
-      cmsg->cmsg_type = SCM_RIGHTS;
-      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (cmsg), &listener, sizeof listener);
-    }
+    fds[n_fds++] = listener = proxy_listener ();
+  char cbuf[CMSG_SPACE (sizeof fds)] = { 0 };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = CMSG_SPACE (n_fds * sizeof (int)),
+  };
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (n_fds * sizeof (int));
+  memcpy (CMSG_DATA (cmsg), fds, n_fds * sizeof (int));
   if (sendmsg (helper->control, &msg, MSG_NOSIGNAL) < 0)
     sbx_die_errno (errno, "start the network helper", NULL);
-  /* The command runs only once the helper says the network is ready. */
+  /* The gate's open end is the helper's alone. */
+  close (helper->gate[1]);
+  helper->gate[1] = -1;
+}
+
+int
+sbx_net_child_gate (struct sbx_net_helper *helper)
+{
+  if (helper->control >= 0)
+    close (helper->control);
+  return helper->gate[0];
+}
+
+/* In the child: the command runs only once the network is ready; end of
+ * file means the helper failed (sbx says why). */
+void
+sbx_net_pass_gate (int gate)
+{
+  if (gate < 0)
+    return;
+  char byte;
+  ssize_t n;
+  do
+    n = read (gate, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    _exit (SBX_EXIT_FAILURE);
+  close (gate);
+}
+
+void
+sbx_net_ready (struct sbx_net_helper *helper, pid_t child)
+{
+  if (helper->control < 0)
+    return;
+  close (helper->gate[0]);
+  helper->gate[0] = -1;
   char reply[512];
   ssize_t n;
   do
     n = recv (helper->control, reply, sizeof reply - 1, 0);
   while (n < 0 && errno == EINTR);
+  reply[n > 0 ? n : 0] = '\0';
+  if (n > 0 && reply[0] == '\0')
+    return;
+  kill (child, SIGKILL);
   if (n <= 0)
     sbx_die ("network: the helper exited before the network was ready");
-  reply[n] = '\0';
-  if (reply[0] != '\0')
-    sbx_die ("network: %s", reply);
+  sbx_die ("network: %s", reply);
 }
 
 void

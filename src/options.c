@@ -608,7 +608,7 @@ static const struct sbx_option option_table[] = {
     sbx_directive_ro_system, 0, 0 },
   { "cwd-rw", 0, NULL, "The current directory read-write, and start there", SBX_SECT_PROFILES,
     sbx_directive_cwd_rw, 0, 0 },
-  { "net", 1, "MODE", "Network: none (lo only), host, user (pasta/slirp4netns) or allow=DOMAIN[,DOMAIN...]", SBX_SECT_PROFILES, sbx_directive_net, 0, 0 },
+  { "net", 1, "MODE", "Network: none (lo only), host, user (pasta/slirp4netns) or allow=DOMAIN[:PORT][,DOMAIN[:PORT]...]", SBX_SECT_PROFILES, sbx_directive_net, 0, 0 },
   { "x11", 0, NULL, "The X server socket and its cookie", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
   { "wayland", 0, NULL, "The Wayland compositor socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },
   { "pulseaudio", 0, NULL, "The PulseAudio socket", SBX_SECT_PROFILES, sbx_directive_desktop, 0, 0 },

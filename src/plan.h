@@ -84,6 +84,14 @@ struct sbx_net_port {
   bool udp;
 };
 
+/* One --net allow= entry: DOMAIN ("*.x" for its subdomains) and the port
+ * it opens; port 0 means the defaults, 443 for CONNECT and 80 for plain
+ * HTTP. */
+struct sbx_net_allow {
+  const char *domain;
+  unsigned port;
+};
+
 struct sbx_plan {
   unsigned namespaces;          /* enum sbx_ns bits to create */
   unsigned namespaces_try;      /* of those, the ones whose failure is fine */
@@ -151,7 +159,7 @@ struct sbx_plan {
   bool net_host_loopback;
   const char *net_dns;          /* --dns */
   const char *net_hosts_file;   /* --hosts-file */
-  char **net_allow;             /* --net allow=: domains, "*.x" for subdomains */
+  struct sbx_net_allow *net_allow; /* --net allow=DOMAIN[:PORT],... */
   size_t n_net_allow;
   const char *net_log;          /* --net-log */
   char **owned;                 /* strings the plan keeps alive (profile words) */
