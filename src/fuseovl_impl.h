@@ -79,6 +79,7 @@ void ovl_fix_stat (struct ovl *o, int layer, const char *path, struct stat *st);
 bool ovl_is_whiteout (const struct stat *st);
 int ovl_lower_has (struct ovl *o, const char *path, uint64_t dirmask);
 int ovl_copy_up (struct ovl *o, struct ovl_node *n, bool data);
+int ovl_copy_up_tree (struct ovl *o, struct ovl_node *n);
 int ovl_whiteout (struct ovl *o, const char *path);
 int ovl_clear_whiteout (struct ovl *o, const char *path, bool *was);
 int ovl_set_opaque (struct ovl *o, const char *path);
@@ -107,6 +108,7 @@ struct ovl_node *ovl_node_find (struct ovl *o, struct ovl_node *parent, const ch
 void ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count);
 void ovl_node_unhash (struct ovl *o, struct ovl_node *n);
 void ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);
+void ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b);
 int ovl_nodes_init (struct ovl *o, const struct stat *root_st, uint64_t root_mask);
 
 /* fuseovl_ops.c */

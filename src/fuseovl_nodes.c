@@ -194,3 +194,20 @@ ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const
     }
   pthread_mutex_unlock (&o->table);
 }
+
+void
+ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b)
+{
+  pthread_mutex_lock (&o->table);
+  hash_remove (o, a);
+  hash_remove (o, b);
+  struct ovl_node *parent = a->parent;
+  char *name = a->name;
+  a->parent = b->parent;
+  a->name = b->name;
+  b->parent = parent;
+  b->name = name;
+  hash_insert (o, a);
+  hash_insert (o, b);
+  pthread_mutex_unlock (&o->table);
+}

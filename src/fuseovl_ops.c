@@ -532,12 +532,65 @@ ovl_rmdir (fuse_req_t req, fuse_ino_t parent, const char *name)
   do_remove (req, parent, name, true);
 }
 
+/* Bring N into the upper layer so that it can move there. A folder with
+ * lower content comes whole: fuse-overlayfs's format has no redirects, so
+ * a renamed folder must carry everything it shows. */
+static int
+copy_up_to_move (struct ovl *o, struct ovl_node *n)
+{
+  return S_ISDIR (n->type) && (n->mask & ~UINT64_C (1)) ? ovl_copy_up_tree (o, n) : ovl_copy_up (o, n, true);
+}
+
+/* A folder now named PATH in PARENT must hide a lower folder of that name. */
+static int
+hide_lower_at (struct ovl *o, struct ovl_node *parent, const char *path, mode_t type, bool was_whiteout)
+{
+  if (S_ISDIR (type) && (was_whiteout || ovl_lower_has (o, path, parent->mask)))
+    return ovl_set_opaque (o, path);
+  return 0;
+}
+
+static int
+do_exchange (struct ovl *o, struct ovl_node *parent, const char *name, const char *src, const struct ovl_found *fs,
+             struct ovl_node *newparent, const char *newname, const char *dst)
+{
+  struct ovl_found fd;
+  int r = ovl_resolve (o, dst, newparent->mask, &fd);
+  if (r < 0)
+    return r;
+  struct ovl_node *a = ovl_node_ref (o, parent, name, fs);
+  struct ovl_node *b = a == NULL ? NULL : ovl_node_ref (o, newparent, newname, &fd);
+  if (b == NULL)
+    {
+      if (a != NULL)
+        ovl_node_forget (o, a, 1);
+      return -ENOMEM;
+    }
+  r = copy_up_to_move (o, a);
+  if (r == 0)
+    r = copy_up_to_move (o, b);
+  if (r == 0 && renameat2 (o->layer_fd[0], src, o->layer_fd[0], dst, RENAME_EXCHANGE) < 0)
+    r = -errno;
+  if (r == 0)
+    {
+      ovl_node_exchange (o, a, b);
+      r = hide_lower_at (o, newparent, dst, a->type, false);
+      if (r == 0)
+        r = hide_lower_at (o, parent, src, b->type, false);
+    }
+  ovl_node_forget (o, a, 1);
+  ovl_node_forget (o, b, 1);
+  return r;
+}
+
 static int
 do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_node *newparent,
            const char *newname, unsigned flags)
 {
-  if (flags & ~RENAME_NOREPLACE)
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) || flags == (RENAME_NOREPLACE | RENAME_EXCHANGE))
     return -EINVAL;
+  if (!o->has_upper)
+    return -EROFS;
   char src[OVL_PATH_MAX], dst[OVL_PATH_MAX];
   struct ovl_found fs, fd;
   int r = ovl_path (parent, name, src);
@@ -549,11 +602,9 @@ do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_
     return r;
   if (strcmp (src, dst) == 0)
     return 0;
+  if (flags & RENAME_EXCHANGE)
+    return do_exchange (o, parent, name, src, &fs, newparent, newname, dst);
   bool src_dir = S_ISDIR (fs.st.st_mode);
-  /* A folder with lower content would have to be copied whole: report
-   * EXDEV like the kernel's overlay, and mv copies it. */
-  if (src_dir && (fs.mask & ~UINT64_C (1)))
-    return -EXDEV;
   r = ovl_resolve (o, dst, newparent->mask, &fd);
   bool dst_exists = r == 0;
   if (r < 0 && r != -ENOENT)
@@ -580,7 +631,7 @@ do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_
   struct ovl_node *n = ovl_node_ref (o, parent, name, &fs);
   if (n == NULL)
     return -ENOMEM;
-  r = ovl_copy_up (o, n, true);
+  r = copy_up_to_move (o, n);
   if (r == 0)
     r = ovl_copy_up (o, newparent, true);
   bool was = false;
@@ -590,8 +641,8 @@ do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_
     r = ovl_clear_whiteout (o, dst, &was);
   if (r == 0 && renameat (o->layer_fd[0], src, o->layer_fd[0], dst) < 0)
     r = -errno;
-  if (r == 0 && src_dir && (was || ovl_lower_has (o, dst, newparent->mask)))
-    r = ovl_set_opaque (o, dst);
+  if (r == 0)
+    r = hide_lower_at (o, newparent, dst, n->type, was);
   if (r == 0 && ovl_lower_has (o, src, parent->mask))
     r = ovl_whiteout (o, src);
   if (r == 0)

@@ -86,6 +86,88 @@ b
 out=$(ovl -- 'echo over > o && mv o file && cat file')
 t_is "$out" "over" "renaming over a lower file replaces it"
 
+# --- folder renames and renameat2 -------------------------------------------
+# renameat2 with flags, as mv does not give them: rn2 x|n OLD NEW prints ok
+# or the error.
+cat > "$W/rn2.py" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+flags = {"x": 2, "n": 1}[sys.argv[1]]  # RENAME_EXCHANGE, RENAME_NOREPLACE
+r = libc.renameat2(-100, sys.argv[2].encode(), -100, sys.argv[3].encode(), flags)
+print("ok" if r == 0 else os.strerror(ctypes.get_errno()))
+PY
+rn2="python3 '$W/rn2.py'"
+fresh
+mkdir -p "$W/lower/tree/deep/deeper" "$W/lower/tree/empty"
+echo l2 > "$W/lower/tree/deep/deeper/l2"; ln -s leaf "$W/lower/tree/deep/sl"; echo gone > "$W/lower/tree/gone"
+# A shell stays inside the folder while it moves: the kernel's nodes below
+# it must follow.
+out=$(ovl -- "rm tree/gone && echo new > tree/deep/new && cd tree/deep && strace -f -e trace=renameat2,rename,renameat -o '$W/trace' mv ../../tree ../../moved; cat leaf new deeper/l2 && readlink sl && pwd -P && cd '$W/mnt' && find moved | sort && test ! -e tree && ls")
+t_is "$out" "leaf
+new
+l2
+leaf
+$W/mnt/moved/deep
+moved
+moved/deep
+moved/deep/deeper
+moved/deep/deeper/l2
+moved/deep/leaf
+moved/deep/new
+moved/deep/sl
+moved/empty
+dir
+file
+link
+moved
+victim" "a lower folder with nested content moves whole; the old name is gone"
+if [ -s "$W/trace" ]; then
+  t_unlike "$(cat "$W/trace")" "EXDEV" "the folder moves with one rename, not mv's copy fallback"
+else
+  t_skip "strace is not installed"
+fi
+t_ok "the old folder name is whited out" is_whiteout "$W/upper/tree"
+t_ok "the moved folder is opaque in the upper layer" opaque "$W/upper/moved"
+t_is "$(cd "$W/upper/moved" && find . | LC_ALL=C sort | tr '\n' ' ')" ". ./deep ./deep/deeper ./deep/deeper/l2 ./deep/leaf ./deep/new ./deep/sl ./empty " \
+  "the moved folder carries its whole content and no stale whiteout"
+t_is "$(ovl -- 'cat moved/deep/deeper/l2; ls tree 2>&1 >/dev/null | wc -l')" "l2
+1" "the move holds in the next session"
+out=$(ovl -- "mv moved/deep dir/sub/ && mv dir tree && find tree | sort | tr '\n' ' '")
+t_is "$out" "tree tree/inner tree/sub tree/sub/deep tree/sub/deep/deeper tree/sub/deep/deeper/l2 tree/sub/deep/leaf tree/sub/deep/new tree/sub/deep/sl tree/sub/s " \
+  "a folder moves into a moved lower folder, and over the whiteout of a lower folder"
+t_ok "a folder moved onto a deleted lower folder's name is opaque" opaque "$W/upper/tree"
+
+fresh
+mkdir -p "$W/lower/d2"; echo two > "$W/lower/d2/two"
+out=$(ovl -- "$rn2 x file victim && cat file victim && $rn2 x dir d2 && ls dir d2 && cat dir/two d2/inner d2/sub/s && $rn2 x dir file && cat dir && ls file")
+t_is "$out" "ok
+gone
+hello
+ok
+d2:
+inner
+sub
+
+dir:
+two
+two
+inner
+sub
+ok
+gone
+two" "RENAME_EXCHANGE swaps lower files, lower folders, and a folder with a file"
+t_is "$(ovl -- 'cat dir file/two d2/inner victim')" "gone
+two
+inner
+hello" "the exchanges hold in the next session"
+out=$(ovl -- "$rn2 n d2 victim; $rn2 n d2 link; echo x > n1; $rn2 n n1 victim; $rn2 n n1 n2 && cat n2; $rn2 x n1 nothere")
+t_is "$out" "File exists
+File exists
+File exists
+ok
+x
+No such file or directory" "RENAME_NOREPLACE refuses an existing name (EEXIST) and moves onto a free one"
+
 # --- links ------------------------------------------------------------------
 fresh
 out=$(ovl -- 'ln file hard && echo more >> hard && cat file && stat -c "%h" file hard && test "$(stat -c %i file)" = "$(stat -c %i hard)" && echo same')
@@ -152,6 +234,15 @@ file
 link
 tree
 d" "fuse-overlayfs reads an upper layer written by sbx"
+  fo () { unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$W/lower',upperdir='$W/upper',workdir='$W/work' '$W/mnt' 2>/dev/null && cd '$W/mnt' && $1" 2>&1; }
+  fresh; mkdir -p "$W/lower/tree/more"; echo m > "$W/lower/tree/more/m"
+  ovl -- "echo t > tree/t && rm tree/more/m && mv tree moved && mkdir tree && echo f > tree/f && $rn2 x dir file" >/dev/null
+  out=$(fo 'find moved tree | sort | tr "\n" " "; cat moved/deep/leaf moved/t tree/f file/inner dir')
+  t_is "$out" "moved moved/deep moved/deep/leaf moved/more moved/t tree tree/f leaf
+t
+f
+inner
+hello" "fuse-overlayfs reads folder renames and exchanges written by sbx"
   fresh
   unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$W/lower',upperdir='$W/upper',workdir='$W/work' '$W/mnt' && cd '$W/mnt' && echo changed > file && rm victim && rm -rf dir && mkdir dir && echo d > dir/d" >/dev/null 2>&1
   out=$(ovl -- 'cat file && ls && ls dir')
