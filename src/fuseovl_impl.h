@@ -38,6 +38,7 @@ struct ovl_node
   int layer;              /* topmost layer holding the object */
   mode_t type;            /* S_IFMT bits */
   bool hashed;            /* false once unlinked or replaced */
+  struct ovl_listing *listing; /* folders: what READDIR is reading */
 };
 
 struct ovl
@@ -100,6 +101,14 @@ struct ovl_dir
 int ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d);
 void ovl_dir_free (struct ovl_dir *d);
 
+/* A folder's listing shared by the READDIR calls that read it through:
+ * there is no OPENDIR to hold it (the kernel caches listings itself). */
+struct ovl_listing
+{
+  struct ovl_dir d;
+  unsigned refs;
+};
+
 /* fuseovl_nodes.c */
 struct ovl_node *ovl_node_get (struct ovl *o, fuse_ino_t ino);
 struct ovl_node *ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name,
@@ -109,6 +118,10 @@ void ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count);
 void ovl_node_unhash (struct ovl *o, struct ovl_node *n);
 void ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);
 void ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b);
+struct ovl_listing *ovl_listing_take (struct ovl *o, struct ovl_node *n);
+void ovl_listing_keep (struct ovl *o, struct ovl_node *n, struct ovl_listing *l);
+void ovl_listing_drop (struct ovl *o, struct ovl_node *n, struct ovl_listing *l);
+void ovl_listing_put (struct ovl *o, struct ovl_listing *l);
 int ovl_nodes_init (struct ovl *o, const struct stat *root_st, uint64_t root_mask);
 
 /* fuseovl_ops.c */

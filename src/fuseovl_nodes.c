@@ -142,11 +142,22 @@ ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name, const st
 }
 
 static void
+put_locked (struct ovl_listing *l)
+{
+  if (l != NULL && --l->refs == 0)
+    {
+      ovl_dir_free (&l->d);
+      free (l);
+    }
+}
+
+static void
 release_locked (struct ovl *o, struct ovl_node *n)
 {
   while (n != NULL && n != o->root && n->nlookup == 0 && n->children == 0)
     {
       struct ovl_node *parent = n->parent;
+      put_locked (n->listing);
       hash_remove (o, n);
       free (n->name);
       free (n);
@@ -209,5 +220,49 @@ ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b)
   b->name = name;
   hash_insert (o, a);
   hash_insert (o, b);
+  pthread_mutex_unlock (&o->table);
+}
+
+/* N's listing with a reference for the caller, or NULL. */
+struct ovl_listing *
+ovl_listing_take (struct ovl *o, struct ovl_node *n)
+{
+  pthread_mutex_lock (&o->table);
+  struct ovl_listing *l = n->listing;
+  if (l != NULL)
+    l->refs++;
+  pthread_mutex_unlock (&o->table);
+  return l;
+}
+
+/* Make L N's listing, for the READDIR calls that follow. */
+void
+ovl_listing_keep (struct ovl *o, struct ovl_node *n, struct ovl_listing *l)
+{
+  pthread_mutex_lock (&o->table);
+  l->refs++;
+  put_locked (n->listing);
+  n->listing = l;
+  pthread_mutex_unlock (&o->table);
+}
+
+/* The reading of L is over: N forgets it, unless a newer one replaced it. */
+void
+ovl_listing_drop (struct ovl *o, struct ovl_node *n, struct ovl_listing *l)
+{
+  pthread_mutex_lock (&o->table);
+  if (n->listing == l)
+    {
+      n->listing = NULL;
+      put_locked (l);
+    }
+  pthread_mutex_unlock (&o->table);
+}
+
+void
+ovl_listing_put (struct ovl *o, struct ovl_listing *l)
+{
+  pthread_mutex_lock (&o->table);
+  put_locked (l);
   pthread_mutex_unlock (&o->table);
 }
