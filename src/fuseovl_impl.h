@@ -92,6 +92,7 @@ struct ovl_dirent
   char *name;
   ino_t ino;
   unsigned char type;
+  uint64_t cookie; /* READDIR offset, once ovl_dir_index ran */
 };
 struct ovl_dir
 {
@@ -100,6 +101,8 @@ struct ovl_dir
 };
 int ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d);
 void ovl_dir_free (struct ovl_dir *d);
+void ovl_dir_index (struct ovl_dir *d);
+size_t ovl_dir_seek (const struct ovl_dir *d, uint64_t cookie);
 
 /* A folder's listing shared by the READDIR calls that read it through:
  * there is no OPENDIR to hold it (the kernel caches listings itself). */

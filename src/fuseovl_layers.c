@@ -570,7 +570,7 @@ add_entry (struct ovl_dir *d, size_t *cap, const char *name, ino_t ino, unsigned
   char *copy = strdup (name);
   if (copy == NULL)
     return -ENOMEM;
-  d->ents[d->n++] = (struct ovl_dirent) { copy, ino, type };
+  d->ents[d->n++] = (struct ovl_dirent) { copy, ino, type, 0 };
   return 0;
 }
 
@@ -682,4 +682,45 @@ ovl_dir_free (struct ovl_dir *d)
   free (d->ents);
   d->ents = NULL;
   d->n = 0;
+}
+
+/* READDIR offsets from a hash of the name, entries in that order, as ext4
+ * does: a reader that resumes at an offset after the folder changed (and
+ * its listing was made again) still gets every other entry exactly once.
+ * Offsets 1 and 2 are "." and "..". */
+static int
+cmp_cookie (const void *a, const void *b)
+{
+  uint64_t x = ((const struct ovl_dirent *) a)->cookie, y = ((const struct ovl_dirent *) b)->cookie;
+  return x < y ? -1 : x > y;
+}
+
+void
+ovl_dir_index (struct ovl_dir *d)
+{
+  for (size_t i = 0; i < d->n; i++)
+    {
+      uint64_t h = name_hash (d->ents[i].name) >> 1; /* the kernel's offsets are signed */
+      d->ents[i].cookie = h < 3 ? 3 : h;
+    }
+  qsort (d->ents, d->n, sizeof *d->ents, cmp_cookie);
+  for (size_t i = 1; i < d->n; i++)
+    if (d->ents[i].cookie <= d->ents[i - 1].cookie)
+      d->ents[i].cookie = d->ents[i - 1].cookie + 1; /* a collision */
+}
+
+/* The index of the first entry after offset COOKIE. */
+size_t
+ovl_dir_seek (const struct ovl_dir *d, uint64_t cookie)
+{
+  size_t lo = 0, hi = d->n;
+  while (lo < hi)
+    {
+      size_t mid = lo + (hi - lo) / 2;
+      if (d->ents[mid].cookie <= cookie)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
 }

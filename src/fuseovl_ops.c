@@ -732,6 +732,8 @@ listing_at (struct ovl *o, struct ovl_node *dir, off_t off, int *err)
   if (r == 0)
     r = ovl_list (o, path, dir->mask, &l->d);
   unlock (o);
+  if (r == 0)
+    ovl_dir_index (&l->d);
   if (r < 0)
     {
       free (l);
@@ -761,23 +763,25 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
   size_t used = 0;
   if (plus)
     rd_lock (o);
-  /* Offsets 0 and 1 are "." and "..", then the merged entries. */
-  for (size_t i = (size_t) off; i < d->n + 2; i++)
+  /* "." and ".." at offsets 1 and 2, then the entries by offset. */
+  for (size_t i = off < 2 ? (size_t) off : 2 + ovl_dir_seek (d, (uint64_t) off); i < d->n + 2; i++)
     {
-      const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-      struct stat st = { .st_ino = i < 2 ? dir->ino : d->ents[i - 2].ino,
-                         .st_mode = (mode_t) (i < 2 ? DT_DIR : d->ents[i - 2].type) << 12 };
+      const struct ovl_dirent *ent = i < 2 ? NULL : &d->ents[i - 2];
+      const char *name = ent == NULL ? (i == 0 ? "." : "..") : ent->name;
+      struct stat st = { .st_ino = ent == NULL ? dir->ino : ent->ino,
+                         .st_mode = (mode_t) (ent == NULL ? DT_DIR : ent->type) << 12 };
+      off_t next = ent == NULL ? (off_t) i + 1 : (off_t) ent->cookie;
       size_t len;
       if (plus)
         {
           struct fuse_entry_param e = { .attr = st };
-          bool looked = i >= 2 && do_lookup (o, dir, name, &e) == 0;
-          len = fuse_add_direntry_plus (req, buf + used, size - used, name, &e, (off_t) i + 1);
+          bool looked = ent != NULL && do_lookup (o, dir, name, &e) == 0;
+          len = fuse_add_direntry_plus (req, buf + used, size - used, name, &e, next);
           if (len > size - used && looked)
             ovl_node_forget (o, ovl_node_get (o, e.ino), 1);
         }
       else
-        len = fuse_add_direntry (req, buf + used, size - used, name, &st, (off_t) i + 1);
+        len = fuse_add_direntry (req, buf + used, size - used, name, &st, next);
       if (len > size - used)
         break;
       used += len;

@@ -171,6 +171,37 @@ ok
 x
 No such file or directory" "RENAME_NOREPLACE refuses an existing name (EEXIST) and moves onto a free one"
 
+# --- listings while the folder changes ---------------------------------------
+# One reader stops after a small getdents batch; files come and go and a
+# second reader lists the folder from the start; the first reader resumes.
+cat > "$W/resume.py" <<'PY'
+import ctypes, os, sys
+d = sys.argv[1]
+for i in range(300): open(os.path.join(d, "f%03d" % i), "w").close()
+fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+libc = ctypes.CDLL(None, use_errno=True)
+buf = ctypes.create_string_buffer(1024)
+def batch():
+    n, pos, out = libc.syscall(217, fd, buf, 1024), 0, []  # getdents64
+    while pos < n:
+        reclen = int.from_bytes(buf.raw[pos + 16:pos + 18], "little")
+        out.append(buf.raw[pos + 19:pos + reclen].split(b"\0")[0].decode())
+        pos += reclen
+    return out
+seen = batch()
+for i in range(40): open(os.path.join(d, "g%03d" % i), "w").close()
+os.unlink(os.path.join(d, "f299"))
+os.listdir(d)
+while True:
+    b = batch()
+    if not b: break
+    seen += b
+kept = [n for n in seen if n.startswith("f") and n != "f299"]
+print(len(kept), len(set(kept)))
+PY
+fresh
+t_is "$(ovl -- "python3 '$W/resume.py' dir/sub")" "299 299" "a reader resuming in a changed folder gets every other entry exactly once"
+
 # --- links ------------------------------------------------------------------
 fresh
 out=$(ovl -- 'ln file hard && echo more >> hard && cat file && stat -c "%h" file hard && test "$(stat -c %i file)" = "$(stat -c %i hard)" && echo same')
