@@ -116,9 +116,9 @@ struct ovl_listing
 struct ovl_node *ovl_node_get (struct ovl *o, fuse_ino_t ino);
 struct ovl_node *ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name,
                                const struct ovl_found *f);
-struct ovl_node *ovl_node_find (struct ovl *o, struct ovl_node *parent, const char *name);
+struct ovl_node *ovl_node_hold (struct ovl *o, struct ovl_node *parent, const char *name);
 void ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count);
-void ovl_node_unhash (struct ovl *o, struct ovl_node *n);
+void ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name);
 void ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);
 void ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b);
 struct ovl_listing *ovl_listing_take (struct ovl *o, struct ovl_node *n);

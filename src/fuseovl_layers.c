@@ -471,13 +471,17 @@ copy_tree (struct ovl *o, struct ovl_node *node, char *path, uint64_t mask)
       r = ovl_resolve (o, path, mask, &f);
       if (r == 0 && f.layer != 0)
         r = copy_up_path (o, o->layer_fd[f.layer], path, &f.st, true);
-      struct ovl_node *child = node == NULL ? NULL : ovl_node_find (o, node, d.ents[i].name);
+      struct ovl_node *child = node == NULL ? NULL : ovl_node_hold (o, node, d.ents[i].name);
       if (r == 0 && S_ISDIR (f.st.st_mode) && (f.mask & ~UINT64_C (1)))
         r = copy_tree (o, child, path, f.mask | 1);
-      if (r == 0 && child != NULL)
+      if (child != NULL)
         {
-          child->layer = 0;
-          child->mask = 1;
+          if (r == 0)
+            {
+              child->layer = 0;
+              child->mask = 1;
+            }
+          ovl_node_forget (o, child, 1);
         }
       path[len] = '\0';
     }

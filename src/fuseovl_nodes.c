@@ -98,11 +98,16 @@ ovl_node_get (struct ovl *o, fuse_ino_t ino)
   return ino == FUSE_ROOT_ID ? o->root : (struct ovl_node *) (uintptr_t) ino;
 }
 
+/* The node of NAME in PARENT, if the kernel holds one, with a reference
+ * (dropped with ovl_node_forget) that keeps a concurrent FORGET from
+ * freeing it. */
 struct ovl_node *
-ovl_node_find (struct ovl *o, struct ovl_node *parent, const char *name)
+ovl_node_hold (struct ovl *o, struct ovl_node *parent, const char *name)
 {
   pthread_mutex_lock (&o->table);
   struct ovl_node *n = lookup_locked (o, parent, name);
+  if (n != NULL)
+    n->nlookup++;
   pthread_mutex_unlock (&o->table);
   return n;
 }
@@ -175,11 +180,14 @@ ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count)
   pthread_mutex_unlock (&o->table);
 }
 
+/* NAME in PARENT is gone: its node, if any, keeps only its references. */
 void
-ovl_node_unhash (struct ovl *o, struct ovl_node *n)
+ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name)
 {
   pthread_mutex_lock (&o->table);
-  hash_remove (o, n);
+  struct ovl_node *n = lookup_locked (o, parent, name);
+  if (n != NULL)
+    hash_remove (o, n);
   pthread_mutex_unlock (&o->table);
 }
 

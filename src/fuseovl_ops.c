@@ -521,11 +521,7 @@ do_remove (fuse_req_t req, fuse_ino_t parent_ino, const char *name, bool dir)
   if (r == 0 && ovl_lower_has (o, path, parent->mask))
     r = ovl_whiteout (o, path);
   if (r == 0)
-    {
-      struct ovl_node *n = ovl_node_find (o, parent, name);
-      if (n != NULL)
-        ovl_node_unhash (o, n);
-    }
+    ovl_node_unhash (o, parent, name);
   unlock (o);
   fuse_reply_err (req, -r);
 }
