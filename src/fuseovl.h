@@ -10,7 +10,9 @@
  *   - an opaque directory has the xattr `user.fuseoverlayfs.opaque` = "y",
  *     or contains a `.wh..wh..opq` file;
  *   - ownership and mode overrides live in `user.fuseoverlayfs.override_stat`
- *     (also read from `user.containers.override_stat`).
+ *     (also read from `user.containers.override_stat`);
+ *   - there are no redirects: a renamed folder with lower content is first
+ *     copied up whole and made opaque, its old name whited out.
  *
  * The caller is inside the sandbox's user and mount namespaces and has not
  * pivoted yet. sbx_fuse_overlay_start() opens every layer by path, opens

@@ -38,6 +38,7 @@ struct ovl_node
   int layer;              /* topmost layer holding the object */
   mode_t type;            /* S_IFMT bits */
   bool hashed;            /* false once unlinked or replaced */
+  struct ovl_listing *listing; /* folders: what READDIR is reading */
 };
 
 struct ovl
@@ -79,6 +80,7 @@ void ovl_fix_stat (struct ovl *o, int layer, const char *path, struct stat *st);
 bool ovl_is_whiteout (const struct stat *st);
 int ovl_lower_has (struct ovl *o, const char *path, uint64_t dirmask);
 int ovl_copy_up (struct ovl *o, struct ovl_node *n, bool data);
+int ovl_copy_up_tree (struct ovl *o, struct ovl_node *n);
 int ovl_whiteout (struct ovl *o, const char *path);
 int ovl_clear_whiteout (struct ovl *o, const char *path, bool *was);
 int ovl_set_opaque (struct ovl *o, const char *path);
@@ -90,6 +92,7 @@ struct ovl_dirent
   char *name;
   ino_t ino;
   unsigned char type;
+  uint64_t cookie; /* READDIR offset, once ovl_dir_index ran */
 };
 struct ovl_dir
 {
@@ -98,15 +101,30 @@ struct ovl_dir
 };
 int ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d);
 void ovl_dir_free (struct ovl_dir *d);
+void ovl_dir_index (struct ovl_dir *d);
+size_t ovl_dir_seek (const struct ovl_dir *d, uint64_t cookie);
+
+/* A folder's listing shared by the READDIR calls that read it through:
+ * there is no OPENDIR to hold it (the kernel caches listings itself). */
+struct ovl_listing
+{
+  struct ovl_dir d;
+  unsigned refs;
+};
 
 /* fuseovl_nodes.c */
 struct ovl_node *ovl_node_get (struct ovl *o, fuse_ino_t ino);
 struct ovl_node *ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name,
                                const struct ovl_found *f);
-struct ovl_node *ovl_node_find (struct ovl *o, struct ovl_node *parent, const char *name);
+struct ovl_node *ovl_node_hold (struct ovl *o, struct ovl_node *parent, const char *name);
 void ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count);
-void ovl_node_unhash (struct ovl *o, struct ovl_node *n);
+void ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name);
 void ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);
+void ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b);
+struct ovl_listing *ovl_listing_take (struct ovl *o, struct ovl_node *n);
+void ovl_listing_keep (struct ovl *o, struct ovl_node *n, struct ovl_listing *l);
+void ovl_listing_drop (struct ovl *o, struct ovl_node *n, struct ovl_listing *l);
+void ovl_listing_put (struct ovl *o, struct ovl_listing *l);
 int ovl_nodes_init (struct ovl *o, const struct stat *root_st, uint64_t root_mask);
 
 /* fuseovl_ops.c */

@@ -227,8 +227,10 @@ ovl_set_opaque (struct ovl *o, const char *path)
   return r;
 }
 
-int
-ovl_empty_upper_dir (struct ovl *o, const char *path)
+/* Unlink the entries of the upper folder PATH: all of them, or only its
+ * whiteouts (the `.wh..wh..opq` marker stays). */
+static int
+clear_upper_dir (struct ovl *o, const char *path, bool whiteouts_only)
 {
   int fd = openat (o->layer_fd[0], path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -244,12 +246,27 @@ ovl_empty_upper_dir (struct ovl *o, const char *path)
     {
       if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
         continue;
-      /* Only markers can be left in a folder the union shows as empty. */
-      if (unlinkat (dirfd (d), e->d_name, 0) < 0 && r == 0)
+      bool drop = !whiteouts_only;
+      if (!drop)
+        {
+          struct stat st;
+          drop = strncmp (e->d_name, OVL_WH_PREFIX, sizeof OVL_WH_PREFIX - 1) == 0
+                 && strcmp (e->d_name, OVL_OPQ_FILE) != 0;
+          if (!drop && (e->d_type == DT_CHR || e->d_type == DT_UNKNOWN))
+            drop = fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && ovl_is_whiteout (&st);
+        }
+      if (drop && unlinkat (dirfd (d), e->d_name, 0) < 0 && r == 0)
         r = -errno;
     }
   closedir (d);
   return r;
+}
+
+int
+ovl_empty_upper_dir (struct ovl *o, const char *path)
+{
+  /* Only markers can be left in a folder the union shows as empty. */
+  return clear_upper_dir (o, path, false);
 }
 
 /* ---- copy-up ----------------------------------------------------------- */
@@ -369,6 +386,36 @@ copy_up_dir (struct ovl *o, int lower, const char *path, const struct stat *st)
   return r;
 }
 
+/* Copy PATH of LOWER (described by ST) into the upper layer, whose parent
+ * folder exists already; a folder gets only itself, not its content. */
+static int
+copy_up_path (struct ovl *o, int lower, const char *path, const struct stat *st, bool data)
+{
+  int up = o->layer_fd[0];
+  switch (st->st_mode & S_IFMT)
+    {
+    case S_IFDIR:
+      return copy_up_dir (o, lower, path, st);
+    case S_IFREG:
+      return copy_up_file (o, lower, path, st, data);
+    case S_IFLNK:
+      {
+        char target[OVL_PATH_MAX];
+        ssize_t len = readlinkat (lower, path, target, sizeof target - 1);
+        if (len < 0)
+          return -errno;
+        target[len] = '\0';
+        if (symlinkat (target, up, path) < 0)
+          return -errno;
+        struct timespec ts[2] = { st->st_atim, st->st_mtim };
+        (void) utimensat (up, path, ts, AT_SYMLINK_NOFOLLOW);
+        return 0;
+      }
+    default:
+      return mknodat (up, path, st->st_mode, st->st_rdev) < 0 ? -errno : 0;
+    }
+}
+
 int
 ovl_copy_up (struct ovl *o, struct ovl_node *n, bool data)
 {
@@ -390,33 +437,7 @@ ovl_copy_up (struct ovl *o, struct ovl_node *n, bool data)
   struct stat st;
   if (fstatat (lower, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return -errno;
-  switch (st.st_mode & S_IFMT)
-    {
-    case S_IFDIR:
-      r = copy_up_dir (o, lower, path, &st);
-      break;
-    case S_IFREG:
-      r = copy_up_file (o, lower, path, &st, data);
-      break;
-    case S_IFLNK:
-      {
-        char target[OVL_PATH_MAX];
-        ssize_t len = readlinkat (lower, path, target, sizeof target - 1);
-        if (len < 0)
-          return -errno;
-        target[len] = '\0';
-        if (symlinkat (target, o->layer_fd[0], path) < 0)
-          return -errno;
-        struct timespec ts[2] = { st.st_atim, st.st_mtim };
-        (void) utimensat (o->layer_fd[0], path, ts, AT_SYMLINK_NOFOLLOW);
-        break;
-      }
-    default:
-      if (mknodat (o->layer_fd[0], path, st.st_mode, st.st_rdev) < 0)
-        return -errno;
-      break;
-    }
-  if (r < 0)
+  if ((r = copy_up_path (o, lower, path, &st, data)) < 0)
     return r;
   if (S_ISDIR (st.st_mode))
     n->mask |= 1;
@@ -424,6 +445,70 @@ ovl_copy_up (struct ovl *o, struct ovl_node *n, bool data)
     n->mask = 1;
   n->layer = 0;
   return 0;
+}
+
+/* Copy the content of the merged folder PATH (layers MASK, its upper
+ * folder made already) into the upper layer, and point the nodes the
+ * kernel holds below NODE (NULL: none) at their upper copies. */
+static int
+copy_tree (struct ovl *o, struct ovl_node *node, char *path, uint64_t mask)
+{
+  struct ovl_dir d;
+  int r = ovl_list (o, path, mask, &d);
+  if (r < 0)
+    return r;
+  size_t len = strlen (path);
+  for (size_t i = 0; i < d.n && r == 0; i++)
+    {
+      if (len + 1 + strlen (d.ents[i].name) >= OVL_PATH_MAX)
+        {
+          r = -ENAMETOOLONG;
+          break;
+        }
+      path[len] = '/';
+      strcpy (path + len + 1, d.ents[i].name);
+      struct ovl_found f;
+      r = ovl_resolve (o, path, mask, &f);
+      if (r == 0 && f.layer != 0)
+        r = copy_up_path (o, o->layer_fd[f.layer], path, &f.st, true);
+      struct ovl_node *child = node == NULL ? NULL : ovl_node_hold (o, node, d.ents[i].name);
+      if (r == 0 && S_ISDIR (f.st.st_mode) && (f.mask & ~UINT64_C (1)))
+        r = copy_tree (o, child, path, f.mask | 1);
+      if (child != NULL)
+        {
+          if (r == 0)
+            {
+              child->layer = 0;
+              child->mask = 1;
+            }
+          ovl_node_forget (o, child, 1);
+        }
+      path[len] = '\0';
+    }
+  ovl_dir_free (&d);
+  /* Everything the lowers showed is in the upper now: they must not show
+   * through again under whatever name the folder gets. */
+  if (r == 0 && (mask & ~UINT64_C (1)))
+    r = ovl_set_opaque (o, path);
+  if (r == 0 && (mask & ~UINT64_C (1)))
+    r = clear_upper_dir (o, path, true);
+  return r;
+}
+
+int
+ovl_copy_up_tree (struct ovl *o, struct ovl_node *n)
+{
+  uint64_t mask = n->mask;
+  int r = ovl_copy_up (o, n, true);
+  if (r < 0 || !S_ISDIR (n->type) || !(mask & ~UINT64_C (1)))
+    return r;
+  char path[OVL_PATH_MAX];
+  if ((r = ovl_path (n, NULL, path)) < 0)
+    return r;
+  r = copy_tree (o, n, path, mask | 1);
+  if (r == 0)
+    n->mask = 1;
+  return r;
 }
 
 /* ---- merged listings --------------------------------------------------- */
@@ -489,7 +574,7 @@ add_entry (struct ovl_dir *d, size_t *cap, const char *name, ino_t ino, unsigned
   char *copy = strdup (name);
   if (copy == NULL)
     return -ENOMEM;
-  d->ents[d->n++] = (struct ovl_dirent) { copy, ino, type };
+  d->ents[d->n++] = (struct ovl_dirent) { copy, ino, type, 0 };
   return 0;
 }
 
@@ -601,4 +686,45 @@ ovl_dir_free (struct ovl_dir *d)
   free (d->ents);
   d->ents = NULL;
   d->n = 0;
+}
+
+/* READDIR offsets from a hash of the name, entries in that order, as ext4
+ * does: a reader that resumes at an offset after the folder changed (and
+ * its listing was made again) still gets every other entry exactly once.
+ * Offsets 1 and 2 are "." and "..". */
+static int
+cmp_cookie (const void *a, const void *b)
+{
+  uint64_t x = ((const struct ovl_dirent *) a)->cookie, y = ((const struct ovl_dirent *) b)->cookie;
+  return x < y ? -1 : x > y;
+}
+
+void
+ovl_dir_index (struct ovl_dir *d)
+{
+  for (size_t i = 0; i < d->n; i++)
+    {
+      uint64_t h = name_hash (d->ents[i].name) >> 1; /* the kernel's offsets are signed */
+      d->ents[i].cookie = h < 3 ? 3 : h;
+    }
+  qsort (d->ents, d->n, sizeof *d->ents, cmp_cookie);
+  for (size_t i = 1; i < d->n; i++)
+    if (d->ents[i].cookie <= d->ents[i - 1].cookie)
+      d->ents[i].cookie = d->ents[i - 1].cookie + 1; /* a collision */
+}
+
+/* The index of the first entry after offset COOKIE. */
+size_t
+ovl_dir_seek (const struct ovl_dir *d, uint64_t cookie)
+{
+  size_t lo = 0, hi = d->n;
+  while (lo < hi)
+    {
+      size_t mid = lo + (hi - lo) / 2;
+      if (d->ents[mid].cookie <= cookie)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
 }

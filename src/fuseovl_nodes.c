@@ -98,11 +98,16 @@ ovl_node_get (struct ovl *o, fuse_ino_t ino)
   return ino == FUSE_ROOT_ID ? o->root : (struct ovl_node *) (uintptr_t) ino;
 }
 
+/* The node of NAME in PARENT, if the kernel holds one, with a reference
+ * (dropped with ovl_node_forget) that keeps a concurrent FORGET from
+ * freeing it. */
 struct ovl_node *
-ovl_node_find (struct ovl *o, struct ovl_node *parent, const char *name)
+ovl_node_hold (struct ovl *o, struct ovl_node *parent, const char *name)
 {
   pthread_mutex_lock (&o->table);
   struct ovl_node *n = lookup_locked (o, parent, name);
+  if (n != NULL)
+    n->nlookup++;
   pthread_mutex_unlock (&o->table);
   return n;
 }
@@ -142,11 +147,22 @@ ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name, const st
 }
 
 static void
+put_locked (struct ovl_listing *l)
+{
+  if (l != NULL && --l->refs == 0)
+    {
+      ovl_dir_free (&l->d);
+      free (l);
+    }
+}
+
+static void
 release_locked (struct ovl *o, struct ovl_node *n)
 {
   while (n != NULL && n != o->root && n->nlookup == 0 && n->children == 0)
     {
       struct ovl_node *parent = n->parent;
+      put_locked (n->listing);
       hash_remove (o, n);
       free (n->name);
       free (n);
@@ -164,11 +180,14 @@ ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count)
   pthread_mutex_unlock (&o->table);
 }
 
+/* NAME in PARENT is gone: its node, if any, keeps only its references. */
 void
-ovl_node_unhash (struct ovl *o, struct ovl_node *n)
+ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name)
 {
   pthread_mutex_lock (&o->table);
-  hash_remove (o, n);
+  struct ovl_node *n = lookup_locked (o, parent, name);
+  if (n != NULL)
+    hash_remove (o, n);
   pthread_mutex_unlock (&o->table);
 }
 
@@ -192,5 +211,66 @@ ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const
       hash_insert (o, n);
       release_locked (o, old);
     }
+  pthread_mutex_unlock (&o->table);
+}
+
+void
+ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b)
+{
+  pthread_mutex_lock (&o->table);
+  hash_remove (o, a);
+  hash_remove (o, b);
+  struct ovl_node *parent = a->parent;
+  char *name = a->name;
+  a->parent = b->parent;
+  a->name = b->name;
+  b->parent = parent;
+  b->name = name;
+  hash_insert (o, a);
+  hash_insert (o, b);
+  pthread_mutex_unlock (&o->table);
+}
+
+/* N's listing with a reference for the caller, or NULL. */
+struct ovl_listing *
+ovl_listing_take (struct ovl *o, struct ovl_node *n)
+{
+  pthread_mutex_lock (&o->table);
+  struct ovl_listing *l = n->listing;
+  if (l != NULL)
+    l->refs++;
+  pthread_mutex_unlock (&o->table);
+  return l;
+}
+
+/* Make L N's listing, for the READDIR calls that follow. */
+void
+ovl_listing_keep (struct ovl *o, struct ovl_node *n, struct ovl_listing *l)
+{
+  pthread_mutex_lock (&o->table);
+  l->refs++;
+  put_locked (n->listing);
+  n->listing = l;
+  pthread_mutex_unlock (&o->table);
+}
+
+/* The reading of L is over: N forgets it, unless a newer one replaced it. */
+void
+ovl_listing_drop (struct ovl *o, struct ovl_node *n, struct ovl_listing *l)
+{
+  pthread_mutex_lock (&o->table);
+  if (n->listing == l)
+    {
+      n->listing = NULL;
+      put_locked (l);
+    }
+  pthread_mutex_unlock (&o->table);
+}
+
+void
+ovl_listing_put (struct ovl *o, struct ovl_listing *l)
+{
+  pthread_mutex_lock (&o->table);
+  put_locked (l);
   pthread_mutex_unlock (&o->table);
 }

@@ -100,14 +100,19 @@ static void
 ovl_init (void *userdata, struct fuse_conn_info *conn)
 {
   struct ovl *o = userdata;
-  unsigned want = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_PARALLEL_DIROPS
-                  | FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO
-                  | FUSE_CAP_ASYNC_READ;
+  unsigned want = FUSE_CAP_SPLICE_WRITE | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_CACHE_SYMLINKS
+                  | FUSE_CAP_READDIRPLUS | FUSE_CAP_ASYNC_READ | FUSE_CAP_NO_OPENDIR_SUPPORT;
   if (o->has_upper)
     want |= FUSE_CAP_WRITEBACK_CACHE;
   conn->want |= want & conn->capable;
   /* Every change comes through this server, so cached pages stay valid. */
   conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+  /* A walk stats everything it lists: attributes for every entry, not
+   * just the first batch. */
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  /* Requests are small but for writes: one read(2) each, not splice and
+   * a read from the pipe. */
+  conn->want &= ~FUSE_CAP_SPLICE_READ;
   o->writeback = (conn->want & FUSE_CAP_WRITEBACK_CACHE) != 0;
   conn->time_gran = 1;
 }
@@ -268,6 +273,16 @@ prepare_new (struct ovl *o, struct ovl_node *parent, const char *name, char *pat
     return r;
   if ((r = ovl_path (parent, name, path)) < 0)
     return r;
+  *was_whiteout = false;
+  if (parent->mask == 1)
+    {
+      /* Nothing below an upper-only folder: one look at the name does. */
+      struct stat st;
+      if (fstatat (o->layer_fd[0], path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : -errno;
+      if (!ovl_is_whiteout (&st))
+        return -EEXIST;
+    }
   struct ovl_found f;
   r = ovl_resolve (o, path, parent->mask, &f);
   if (r == 0)
@@ -277,15 +292,18 @@ prepare_new (struct ovl *o, struct ovl_node *parent, const char *name, char *pat
   return ovl_clear_whiteout (o, path, was_whiteout);
 }
 
+/* Give the new PATH (open as FD, or -1) to the caller's ids and describe
+ * it in E. */
 static int
-finish_new (fuse_req_t req, struct ovl *o, struct ovl_node *parent, const char *name, const char *path,
+finish_new (fuse_req_t req, struct ovl *o, struct ovl_node *parent, const char *name, const char *path, int fd,
             struct fuse_entry_param *e)
 {
   const struct fuse_ctx *ctx = fuse_req_ctx (req);
+  int up = o->layer_fd[0];
   if (ctx->uid != o->self_uid || ctx->gid != o->self_gid)
-    (void) fchownat (o->layer_fd[0], path, ctx->uid, ctx->gid, AT_SYMLINK_NOFOLLOW);
+    (void) (fd >= 0 ? fchown (fd, ctx->uid, ctx->gid) : fchownat (up, path, ctx->uid, ctx->gid, AT_SYMLINK_NOFOLLOW));
   struct ovl_found f = { .layer = 0, .mask = 1 };
-  if (fstatat (o->layer_fd[0], path, &f.st, AT_SYMLINK_NOFOLLOW) < 0)
+  if ((fd >= 0 ? fstat (fd, &f.st) : fstatat (up, path, &f.st, AT_SYMLINK_NOFOLLOW)) < 0)
     return -errno;
   ovl_fix_stat (o, 0, path, &f.st);
   return reply_entry_of (o, parent, name, &f, e);
@@ -316,7 +334,7 @@ make_node (fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
       if (r == 0 && S_ISDIR (mode) && was)
         r = ovl_set_opaque (o, path);
       if (r == 0)
-        r = finish_new (req, o, parent, name, path, &e);
+        r = finish_new (req, o, parent, name, path, -1, &e);
     }
   unlock (o);
   if (r < 0)
@@ -372,7 +390,7 @@ ovl_create (fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode
   if (r == 0)
     {
       fd = openat (o->layer_fd[0], path, open_flags (o, fi->flags) | O_CREAT | O_EXCL, mode & 07777);
-      r = fd < 0 ? -errno : finish_new (req, o, parent, name, path, &e);
+      r = fd < 0 ? -errno : finish_new (req, o, parent, name, path, fd, &e);
     }
   unlock (o);
   if (r < 0)
@@ -453,14 +471,6 @@ ovl_write_buf (fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in, off_t off
 }
 
 static void
-ovl_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-  (void) ino;
-  (void) fi;
-  fuse_reply_err (req, 0);
-}
-
-static void
 ovl_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
   (void) ino;
@@ -511,11 +521,7 @@ do_remove (fuse_req_t req, fuse_ino_t parent_ino, const char *name, bool dir)
   if (r == 0 && ovl_lower_has (o, path, parent->mask))
     r = ovl_whiteout (o, path);
   if (r == 0)
-    {
-      struct ovl_node *n = ovl_node_find (o, parent, name);
-      if (n != NULL)
-        ovl_node_unhash (o, n);
-    }
+    ovl_node_unhash (o, parent, name);
   unlock (o);
   fuse_reply_err (req, -r);
 }
@@ -532,12 +538,65 @@ ovl_rmdir (fuse_req_t req, fuse_ino_t parent, const char *name)
   do_remove (req, parent, name, true);
 }
 
+/* Bring N into the upper layer so that it can move there. A folder with
+ * lower content comes whole: fuse-overlayfs's format has no redirects, so
+ * a renamed folder must carry everything it shows. */
+static int
+copy_up_to_move (struct ovl *o, struct ovl_node *n)
+{
+  return S_ISDIR (n->type) && (n->mask & ~UINT64_C (1)) ? ovl_copy_up_tree (o, n) : ovl_copy_up (o, n, true);
+}
+
+/* A folder now named PATH in PARENT must hide a lower folder of that name. */
+static int
+hide_lower_at (struct ovl *o, struct ovl_node *parent, const char *path, mode_t type, bool was_whiteout)
+{
+  if (S_ISDIR (type) && (was_whiteout || ovl_lower_has (o, path, parent->mask)))
+    return ovl_set_opaque (o, path);
+  return 0;
+}
+
+static int
+do_exchange (struct ovl *o, struct ovl_node *parent, const char *name, const char *src, const struct ovl_found *fs,
+             struct ovl_node *newparent, const char *newname, const char *dst)
+{
+  struct ovl_found fd;
+  int r = ovl_resolve (o, dst, newparent->mask, &fd);
+  if (r < 0)
+    return r;
+  struct ovl_node *a = ovl_node_ref (o, parent, name, fs);
+  struct ovl_node *b = a == NULL ? NULL : ovl_node_ref (o, newparent, newname, &fd);
+  if (b == NULL)
+    {
+      if (a != NULL)
+        ovl_node_forget (o, a, 1);
+      return -ENOMEM;
+    }
+  r = copy_up_to_move (o, a);
+  if (r == 0)
+    r = copy_up_to_move (o, b);
+  if (r == 0 && renameat2 (o->layer_fd[0], src, o->layer_fd[0], dst, RENAME_EXCHANGE) < 0)
+    r = -errno;
+  if (r == 0)
+    {
+      ovl_node_exchange (o, a, b);
+      r = hide_lower_at (o, newparent, dst, a->type, false);
+      if (r == 0)
+        r = hide_lower_at (o, parent, src, b->type, false);
+    }
+  ovl_node_forget (o, a, 1);
+  ovl_node_forget (o, b, 1);
+  return r;
+}
+
 static int
 do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_node *newparent,
            const char *newname, unsigned flags)
 {
-  if (flags & ~RENAME_NOREPLACE)
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) || flags == (RENAME_NOREPLACE | RENAME_EXCHANGE))
     return -EINVAL;
+  if (!o->has_upper)
+    return -EROFS;
   char src[OVL_PATH_MAX], dst[OVL_PATH_MAX];
   struct ovl_found fs, fd;
   int r = ovl_path (parent, name, src);
@@ -549,11 +608,9 @@ do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_
     return r;
   if (strcmp (src, dst) == 0)
     return 0;
+  if (flags & RENAME_EXCHANGE)
+    return do_exchange (o, parent, name, src, &fs, newparent, newname, dst);
   bool src_dir = S_ISDIR (fs.st.st_mode);
-  /* A folder with lower content would have to be copied whole: report
-   * EXDEV like the kernel's overlay, and mv copies it. */
-  if (src_dir && (fs.mask & ~UINT64_C (1)))
-    return -EXDEV;
   r = ovl_resolve (o, dst, newparent->mask, &fd);
   bool dst_exists = r == 0;
   if (r < 0 && r != -ENOENT)
@@ -580,7 +637,7 @@ do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_
   struct ovl_node *n = ovl_node_ref (o, parent, name, &fs);
   if (n == NULL)
     return -ENOMEM;
-  r = ovl_copy_up (o, n, true);
+  r = copy_up_to_move (o, n);
   if (r == 0)
     r = ovl_copy_up (o, newparent, true);
   bool was = false;
@@ -590,8 +647,8 @@ do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_
     r = ovl_clear_whiteout (o, dst, &was);
   if (r == 0 && renameat (o->layer_fd[0], src, o->layer_fd[0], dst) < 0)
     r = -errno;
-  if (r == 0 && src_dir && (was || ovl_lower_has (o, dst, newparent->mask)))
-    r = ovl_set_opaque (o, dst);
+  if (r == 0)
+    r = hide_lower_at (o, newparent, dst, n->type, was);
   if (r == 0 && ovl_lower_has (o, src, parent->mask))
     r = ovl_whiteout (o, src);
   if (r == 0)
@@ -650,101 +707,111 @@ ovl_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *
     fuse_reply_entry (req, &e);
 }
 
-static void
-ovl_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* There is no OPENDIR (the kernel then caches listings across opens, and
+ * a walk costs no open and release round trips): the listing is made at
+ * offset 0 and kept in the node until the reader reaches the end. */
+static struct ovl_listing *
+listing_at (struct ovl *o, struct ovl_node *dir, off_t off, int *err)
 {
-  struct ovl *o = OVL (req);
-  struct ovl_node *n = ovl_node_get (o, ino);
-  struct ovl_dir *d = calloc (1, sizeof *d);
-  char path[OVL_PATH_MAX];
-  if (d == NULL)
+  struct ovl_listing *l = off == 0 ? NULL : ovl_listing_take (o, dir);
+  if (l != NULL)
+    return l;
+  if ((l = calloc (1, sizeof *l)) == NULL)
     {
-      fuse_reply_err (req, ENOMEM);
-      return;
+      *err = ENOMEM;
+      return NULL;
     }
+  l->refs = 1;
+  char path[OVL_PATH_MAX];
   rd_lock (o);
-  int r = ovl_path (n, NULL, path);
+  int r = ovl_path (dir, NULL, path);
   if (r == 0)
-    r = ovl_list (o, path, n->mask, d);
+    r = ovl_list (o, path, dir->mask, &l->d);
   unlock (o);
+  if (r == 0)
+    ovl_dir_index (&l->d);
   if (r < 0)
     {
-      free (d);
-      fuse_reply_err (req, -r);
-      return;
+      free (l);
+      *err = -r;
+      return NULL;
     }
-  fi->fh = (uint64_t) (uintptr_t) d;
-  fi->cache_readdir = 1;
-  fi->keep_cache = 1;
-  if (fuse_reply_open (req, fi) != 0)
-    {
-      ovl_dir_free (d);
-      free (d);
-    }
+  ovl_listing_keep (o, dir, l);
+  return l;
 }
 
 static void
-do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
+do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
   struct ovl *o = OVL (req);
-  struct ovl_dir *d = (struct ovl_dir *) (uintptr_t) fi->fh;
   struct ovl_node *dir = ovl_node_get (o, ino);
-  char *buf = malloc (size);
+  int err = 0;
+  struct ovl_listing *l = listing_at (o, dir, off, &err);
+  char *buf = l == NULL ? NULL : malloc (size);
   if (buf == NULL)
     {
-      fuse_reply_err (req, ENOMEM);
+      if (l != NULL)
+        ovl_listing_put (o, l);
+      fuse_reply_err (req, l == NULL ? err : ENOMEM);
       return;
     }
+  const struct ovl_dir *d = &l->d;
   size_t used = 0;
   if (plus)
     rd_lock (o);
-  /* Offsets 0 and 1 are "." and "..", then the merged entries. */
-  for (size_t i = (size_t) off; i < d->n + 2; i++)
+  /* "." and ".." at offsets 1 and 2, then the entries by offset. */
+  for (size_t i = off < 2 ? (size_t) off : 2 + ovl_dir_seek (d, (uint64_t) off); i < d->n + 2; i++)
     {
-      const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-      struct stat st = { .st_ino = i < 2 ? dir->ino : d->ents[i - 2].ino,
-                         .st_mode = (mode_t) (i < 2 ? DT_DIR : d->ents[i - 2].type) << 12 };
+      const struct ovl_dirent *ent = i < 2 ? NULL : &d->ents[i - 2];
+      const char *name = ent == NULL ? (i == 0 ? "." : "..") : ent->name;
+      struct stat st = { .st_ino = ent == NULL ? dir->ino : ent->ino,
+                         .st_mode = (mode_t) (ent == NULL ? DT_DIR : ent->type) << 12 };
+      off_t next = ent == NULL ? (off_t) i + 1 : (off_t) ent->cookie;
       size_t len;
       if (plus)
         {
           struct fuse_entry_param e = { .attr = st };
-          bool looked = i >= 2 && do_lookup (o, dir, name, &e) == 0;
-          len = fuse_add_direntry_plus (req, buf + used, size - used, name, &e, (off_t) i + 1);
+          bool looked = ent != NULL && do_lookup (o, dir, name, &e) == 0;
+          len = fuse_add_direntry_plus (req, buf + used, size - used, name, &e, next);
           if (len > size - used && looked)
             ovl_node_forget (o, ovl_node_get (o, e.ino), 1);
         }
       else
-        len = fuse_add_direntry (req, buf + used, size - used, name, &st, (off_t) i + 1);
+        len = fuse_add_direntry (req, buf + used, size - used, name, &st, next);
       if (len > size - used)
         break;
       used += len;
     }
   if (plus)
     unlock (o);
+  if (used == 0)
+    ovl_listing_drop (o, dir, l);
+  ovl_listing_put (o, l);
   fuse_reply_buf (req, buf, used);
   free (buf);
 }
 
 static void
+ovl_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+  (void) ino;
+  (void) fi;
+  /* The kernel stops asking (FUSE_CAP_NO_OPENDIR_SUPPORT). */
+  fuse_reply_err (req, ENOSYS);
+}
+
+static void
 ovl_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-  do_readdir (req, ino, size, off, fi, false);
+  (void) fi;
+  do_readdir (req, ino, size, off, false);
 }
 
 static void
 ovl_readdirplus (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-  do_readdir (req, ino, size, off, fi, true);
-}
-
-static void
-ovl_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-  (void) ino;
-  struct ovl_dir *d = (struct ovl_dir *) (uintptr_t) fi->fh;
-  ovl_dir_free (d);
-  free (d);
-  fuse_reply_err (req, 0);
+  (void) fi;
+  do_readdir (req, ino, size, off, true);
 }
 
 static void
@@ -920,13 +987,11 @@ const struct fuse_lowlevel_ops ovl_ops = {
   .open = ovl_open,
   .read = ovl_read,
   .write_buf = ovl_write_buf,
-  .flush = ovl_flush,
   .release = ovl_release,
   .fsync = ovl_fsync,
   .opendir = ovl_opendir,
   .readdir = ovl_readdir,
   .readdirplus = ovl_readdirplus,
-  .releasedir = ovl_releasedir,
   .fsyncdir = ovl_fsyncdir,
   .statfs = ovl_statfs,
   .getxattr = ovl_getxattr,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The FUSE overlay backend (src/fuseovl*.c), driven through
 # tests/fuseovl-run: union reads, copy-up, whiteouts, opaque folders,
-# renames, links, attributes, squash_owner, the upper format checked
-# against the real fuse-overlayfs both ways, and cleanup after SIGKILL.
+# renames (folders, RENAME_EXCHANGE, RENAME_NOREPLACE), links, attributes,
+# squash_owner, several lowers, the read-only union, override_stat, the
+# .wh. format where mknod is refused, the upper format checked against the
+# real fuse-overlayfs both ways, and cleanup after SIGKILL.
 . "$TOP_SRCDIR/tests/lib.sh"
 
 # Built next to the probe by make check.
@@ -86,6 +88,120 @@ b
 out=$(ovl -- 'echo over > o && mv o file && cat file')
 t_is "$out" "over" "renaming over a lower file replaces it"
 
+# --- folder renames and renameat2 -------------------------------------------
+# renameat2 with flags, as mv does not give them: rn2 x|n OLD NEW prints ok
+# or the error.
+cat > "$W/rn2.py" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+flags = {"x": 2, "n": 1}[sys.argv[1]]  # RENAME_EXCHANGE, RENAME_NOREPLACE
+r = libc.renameat2(-100, sys.argv[2].encode(), -100, sys.argv[3].encode(), flags)
+print("ok" if r == 0 else os.strerror(ctypes.get_errno()))
+PY
+rn2="python3 '$W/rn2.py'"
+fresh
+mkdir -p "$W/lower/tree/deep/deeper" "$W/lower/tree/empty"
+echo l2 > "$W/lower/tree/deep/deeper/l2"; ln -s leaf "$W/lower/tree/deep/sl"; echo gone > "$W/lower/tree/gone"
+# A shell stays inside the folder while it moves: the kernel's nodes below
+# it must follow.
+trace=; command -v strace >/dev/null && trace="strace -f -e trace=renameat2,rename,renameat -o '$W/trace'"
+out=$(ovl -- "rm tree/gone && echo new > tree/deep/new && cd tree/deep && $trace mv ../../tree ../../moved; cat leaf new deeper/l2 && readlink sl && pwd -P && cd '$W/mnt' && find moved | sort && test ! -e tree && ls")
+t_is "$out" "leaf
+new
+l2
+leaf
+$W/mnt/moved/deep
+moved
+moved/deep
+moved/deep/deeper
+moved/deep/deeper/l2
+moved/deep/leaf
+moved/deep/new
+moved/deep/sl
+moved/empty
+dir
+file
+link
+moved
+victim" "a lower folder with nested content moves whole; the old name is gone"
+if [ -s "$W/trace" ]; then
+  t_unlike "$(cat "$W/trace")" "EXDEV" "the folder moves with one rename, not mv's copy fallback"
+else
+  t_skip "strace is not installed"
+fi
+t_ok "the old folder name is whited out" is_whiteout "$W/upper/tree"
+t_ok "the moved folder is opaque in the upper layer" opaque "$W/upper/moved"
+t_is "$(cd "$W/upper/moved" && find . | LC_ALL=C sort | tr '\n' ' ')" ". ./deep ./deep/deeper ./deep/deeper/l2 ./deep/leaf ./deep/new ./deep/sl ./empty " \
+  "the moved folder carries its whole content and no stale whiteout"
+t_is "$(ovl -- 'cat moved/deep/deeper/l2; ls tree 2>&1 >/dev/null | wc -l')" "l2
+1" "the move holds in the next session"
+out=$(ovl -- "mv moved/deep dir/sub/ && mv dir tree && find tree | sort | tr '\n' ' '")
+t_is "$out" "tree tree/inner tree/sub tree/sub/deep tree/sub/deep/deeper tree/sub/deep/deeper/l2 tree/sub/deep/leaf tree/sub/deep/new tree/sub/deep/sl tree/sub/s " \
+  "a folder moves into a moved lower folder, and over the whiteout of a lower folder"
+t_ok "a folder moved onto a deleted lower folder's name is opaque" opaque "$W/upper/tree"
+
+fresh
+mkdir -p "$W/lower/d2"; echo two > "$W/lower/d2/two"
+out=$(ovl -- "$rn2 x file victim && cat file victim && $rn2 x dir d2 && ls dir d2 && cat dir/two d2/inner d2/sub/s && $rn2 x dir file && cat dir && ls file")
+t_is "$out" "ok
+gone
+hello
+ok
+d2:
+inner
+sub
+
+dir:
+two
+two
+inner
+sub
+ok
+gone
+two" "RENAME_EXCHANGE swaps lower files, lower folders, and a folder with a file"
+t_is "$(ovl -- 'cat dir file/two d2/inner victim')" "gone
+two
+inner
+hello" "the exchanges hold in the next session"
+out=$(ovl -- "$rn2 n d2 victim; $rn2 n d2 link; echo x > n1; $rn2 n n1 victim; $rn2 n n1 n2 && cat n2; $rn2 x n1 nothere")
+t_is "$out" "File exists
+File exists
+File exists
+ok
+x
+No such file or directory" "RENAME_NOREPLACE refuses an existing name (EEXIST) and moves onto a free one"
+
+# --- listings while the folder changes ---------------------------------------
+# One reader stops after a small getdents batch; files come and go and a
+# second reader lists the folder from the start; the first reader resumes.
+cat > "$W/resume.py" <<'PY'
+import ctypes, os, sys
+d = sys.argv[1]
+for i in range(300): open(os.path.join(d, "f%03d" % i), "w").close()
+fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+libc = ctypes.CDLL(None, use_errno=True)
+buf = ctypes.create_string_buffer(1024)
+def batch():
+    n, pos, out = libc.syscall(217, fd, buf, 1024), 0, []  # getdents64
+    while pos < n:
+        reclen = int.from_bytes(buf.raw[pos + 16:pos + 18], "little")
+        out.append(buf.raw[pos + 19:pos + reclen].split(b"\0")[0].decode())
+        pos += reclen
+    return out
+seen = batch()
+for i in range(40): open(os.path.join(d, "g%03d" % i), "w").close()
+os.unlink(os.path.join(d, "f299"))
+os.listdir(d)
+while True:
+    b = batch()
+    if not b: break
+    seen += b
+kept = [n for n in seen if n.startswith("f") and n != "f299"]
+print(len(kept), len(set(kept)))
+PY
+fresh
+t_is "$(ovl -- "python3 '$W/resume.py' dir/sub")" "299 299" "a reader resuming in a changed folder gets every other entry exactly once"
+
 # --- links ------------------------------------------------------------------
 fresh
 out=$(ovl -- 'ln file hard && echo more >> hard && cat file && stat -c "%h" file hard && test "$(stat -c %i file)" = "$(stat -c %i hard)" && echo same')
@@ -152,6 +268,15 @@ file
 link
 tree
 d" "fuse-overlayfs reads an upper layer written by sbx"
+  fo () { unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$W/lower',upperdir='$W/upper',workdir='$W/work' '$W/mnt' 2>/dev/null && cd '$W/mnt' && $1" 2>&1; }
+  fresh; mkdir -p "$W/lower/tree/more"; echo m > "$W/lower/tree/more/m"
+  ovl -- "echo t > tree/t && rm tree/more/m && mv tree moved && mkdir tree && echo f > tree/f && $rn2 x dir file" >/dev/null
+  out=$(fo 'find moved tree | sort | tr "\n" " "; cat moved/deep/leaf moved/t tree/f file/inner dir')
+  t_is "$out" "moved moved/deep moved/deep/leaf moved/more moved/t tree tree/f leaf
+t
+f
+inner
+hello" "fuse-overlayfs reads folder renames and exchanges written by sbx"
   fresh
   unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$W/lower',upperdir='$W/upper',workdir='$W/work' '$W/mnt' && cd '$W/mnt' && echo changed > file && rm victim && rm -rf dir && mkdir dir && echo d > dir/d" >/dev/null 2>&1
   out=$(ovl -- 'cat file && ls && ls dir')
@@ -163,6 +288,96 @@ tree
 d" "sbx reads an upper layer written by fuse-overlayfs"
 else
   t_skip "fuse-overlayfs is not installed"; t_skip "fuse-overlayfs is not installed"
+fi
+
+# --- several lowers, and the read-only union --------------------------------
+L=$W/layers
+rm -rf "$L"; mkdir -p "$L/l1" "$L/l2/d" "$L/l3/d" "$L/l2/od" "$L/l3/od"
+echo one > "$L/l1/a"; echo two > "$L/l2/a"; echo three > "$L/l3/a"; echo 3b > "$L/l3/b"; echo 2only > "$L/l2/two"
+echo 3c > "$L/l3/c"; python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFCHR, 0)' "$L/l2/c"
+echo 3w > "$L/l3/w"; : > "$L/l2/.wh.w"
+echo 2d > "$L/l2/d/x2"; echo 3d > "$L/l3/d/x3"
+echo 2o > "$L/l2/od/o2"; echo 3o > "$L/l3/od/o3"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.fuseoverlayfs.opaque", b"y")' "$L/l2/od"
+lowers=(--lower "$L/l1" --lower "$L/l2" --lower "$L/l3")
+view='cat a b && ls | tr "\n" " " && ls d od | tr "\n" " "'
+rm -rf "$W/upper" "$W/work"; mkdir -p "$W/upper" "$W/work"
+out=$("$RUN" --upper "$W/upper" --work "$W/work" "${lowers[@]}" "$W/mnt" sh -c "cd '$W/mnt' && $view")
+t_is "$out" "one
+3b
+a b d od two d: x2 x3  od: o2 " "three lowers: the top wins, middle whiteouts (0/0 and .wh.) and opaque folders hide the bottom"
+out=$("$RUN" --upper "$W/upper" --work "$W/work" "${lowers[@]}" "$W/mnt" sh -c "cd '$W/mnt' && rm two d/x3 && echo up >> b && ls | tr '\n' ' ' && ls d && cat b")
+t_is "$out" "a b d od x2
+3b
+up" "three lowers: deletes and copy-up from the bottom layer"
+t_is "$(cat "$W/upper/b"; is_whiteout "$W/upper/two" && is_whiteout "$W/upper/d/x3" && echo whiteouts)" "3b
+up
+whiteouts" "three lowers: the changes are in the upper layer"
+if command -v fuse-overlayfs >/dev/null; then
+  out=$(unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$L/l1:$L/l2:$L/l3',upperdir='$W/upper',workdir='$W/work' '$W/mnt' 2>/dev/null && cd '$W/mnt' && $view" 2>&1)
+  t_is "$out" "one
+3b
+up
+a b d od d: x2  od: o2 " "fuse-overlayfs sees the same three-lower union"
+else
+  t_skip "fuse-overlayfs is not installed"
+fi
+
+before=$(cd "$L" && find . -printf '%p %y %s\n' | LC_ALL=C sort)
+out=$("$RUN" "${lowers[@]}" "$W/mnt" sh -c "cd '$W/mnt' && $view; echo; { echo x > a; } 2>&1; { echo x >> b; } 2>&1; touch new 2>&1; rm a 2>&1; mkdir nd 2>&1; mv a z 2>&1; ln -s a sl 2>&1; chmod 600 a 2>&1; true")
+t_is "$(echo "$out" | head -n 3)" "one
+3b
+a b d od two d: x2 x3  od: o2 " "a union with no upper reads the lowers"
+t_is "$(echo "$out" | grep -c 'Read-only file system')" "8" "a union with no upper refuses every write with EROFS"
+t_is "$(cd "$L" && find . -printf '%p %y %s\n' | LC_ALL=C sort)" "$before" "a union with no upper leaves the lowers untouched"
+
+# --- override_stat ------------------------------------------------------------
+fresh
+setx () { python3 -c 'import os, sys; os.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].encode())' "$@"; }
+setx "$W/lower" user.containers.override_stat 0:0:0755
+setx "$W/lower/file" user.containers.override_stat 0:0:0600
+setx "$W/lower/dir" user.containers.override_stat "$(id -u):$(id -g):0710"
+out=$(ovl -- "stat -c '%u %a' file dir dir/inner && python3 -c 'import os; print(os.listxattr(\"file\"))'")
+t_is "$out" "65534 600
+$(id -u) 710
+$(id -u) 644
+[]" "user.containers.override_stat gives owner and mode (0 is unmapped here) and is not listed"
+
+# --- .wh. whiteouts where mknod is refused ------------------------------------
+# sbx's own seccomp refuses mknod (and setxattr, for the .wh..wh..opq
+# marker) to the driver and so to the FUSE server it starts.
+if [ -x "$SBX" ]; then
+  fresh
+  blocked () {
+    "$SBX" --bind / / --dev-bind /dev /dev --seccomp.allow unshare,mount,fsopen,fsconfig,fsmount,move_mount \
+      --seccomp.block mknod,mknodat,setxattr,fsetxattr,lsetxattr -- \
+      "$RUN" --upper "$W/upper" --work "$W/work" --lower "$W/lower" "$W/mnt" sh -c "cd '$W/mnt' && $1" 2>&1
+  }
+  out=$(blocked 'rm victim && rm -rf dir && mkdir dir && echo f > dir/f && mv tree moved && ls | tr "\n" " " && ls -A dir moved')
+  t_is "$out" "dir file link moved dir:
+f
+
+moved:
+deep" "with mknod and setxattr refused, deletes, re-created folders and folder moves still work"
+  t_is "$(cd "$W/upper" && find . -name '.wh.*' | LC_ALL=C sort | tr '\n' ' '; find . -type c | wc -l)" \
+    "./.wh.tree ./.wh.victim ./dir/.wh..wh..opq ./moved/.wh..wh..opq ./moved/deep/.wh..wh..opq 0" "the upper layer has .wh. whiteout files and .wh..wh..opq markers, no devices"
+  t_is "$(ovl -- 'ls | tr "\n" " " && ls -A dir moved')" "dir file link moved dir:
+f
+
+moved:
+deep" "sbx reads the .wh. format in the next session"
+  if command -v fuse-overlayfs >/dev/null; then
+    out=$(unshare -Urm sh -c "fuse-overlayfs -o lowerdir='$W/lower',upperdir='$W/upper',workdir='$W/work' '$W/mnt' 2>/dev/null && cd '$W/mnt' && ls | tr '\n' ' ' && ls -A dir moved" 2>&1)
+    t_is "$out" "dir file link moved dir:
+f
+
+moved:
+deep" "fuse-overlayfs reads the .wh. format written by sbx"
+  else
+    t_skip "fuse-overlayfs is not installed"
+  fi
+else
+  t_skip "sbx is not built"; t_skip "sbx is not built"; t_skip "sbx is not built"; t_skip "sbx is not built"
 fi
 
 # --- lifetime ---------------------------------------------------------------
