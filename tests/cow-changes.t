@@ -6,10 +6,7 @@
 . "$TOP_SRCDIR/tests/lib.sh"
 
 T=$T_TMP
-SYS=(--ro-bind /usr /usr --ro-bind /etc /etc --proc /proc --dev /dev --tmpfs /tmp)
-for l in bin sbin lib lib64; do
-  [ -L "/$l" ] && SYS+=(--symlink "$(readlink "/$l")" "/$l")
-done
+t_small_system
 
 fuse_built () {
   mkdir -p "$T/probe-l"

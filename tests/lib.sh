@@ -85,6 +85,16 @@ t_snapshot () {  # t_snapshot DIR: print a stable listing of DIR
   (cd "$1" && find . -printf '%p %y %m %s\n' 2>/dev/null | LC_ALL=C sort)
 }
 
+# A small system for overlay tests: /usr and /etc read-only, the merged-/usr
+# links, fresh /proc, /dev and /tmp; in the array SYS.
+t_small_system () {
+  SYS=(--ro-bind /usr /usr --ro-bind /etc /etc --proc /proc --dev /dev --tmpfs /tmp)
+  local l
+  for l in bin sbin lib lib64; do
+    [ -L "/$l" ] && SYS+=(--symlink "$(readlink "/$l")" "/$l")
+  done
+}
+
 # t_fake_home: for tests that run profiles. Profiles mount a private /tmp,
 # which would hide a scratch tree under /tmp, so $T_TMP moves to /var/tmp;
 # HOME and the XDG folders go under it, and nothing of the caller's desktop

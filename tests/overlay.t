@@ -6,11 +6,7 @@
 . "$TOP_SRCDIR/tests/lib.sh"
 
 T=$T_TMP
-# A small system: /usr and /etc read-only, the merged-/usr links.
-SYS=(--ro-bind /usr /usr --ro-bind /etc /etc --proc /proc --dev /dev --tmpfs /tmp)
-for l in bin sbin lib lib64; do
-  [ -L "/$l" ] && SYS+=(--symlink "$(readlink "/$l")" "/$l")
-done
+t_small_system
 one_line () { [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && case "$1" in "sbx: "*) true ;; *) false ;; esac; }
 checksum () { (cd "$1" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort && find . -type f -exec md5sum {} + | LC_ALL=C sort); }
 no_overlay_mounts () { ! grep -q "$T" /proc/self/mountinfo; }
