@@ -707,7 +707,8 @@ ovl_dir_index (struct ovl_dir *d)
       uint64_t h = name_hash (d->ents[i].name) >> 1; /* the kernel's offsets are signed */
       d->ents[i].cookie = h < 3 ? 3 : h;
     }
-  qsort (d->ents, d->n, sizeof *d->ents, cmp_cookie);
+  if (d->n > 1) /* an empty folder has no array: qsort wants one */
+    qsort (d->ents, d->n, sizeof *d->ents, cmp_cookie);
   for (size_t i = 1; i < d->n; i++)
     if (d->ents[i].cookie <= d->ents[i - 1].cookie)
       d->ents[i].cookie = d->ents[i - 1].cookie + 1; /* a collision */
