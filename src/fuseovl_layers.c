@@ -136,10 +136,16 @@ ovl_resolve (struct ovl *o, const char *path, uint64_t dirmask, struct ovl_found
 void
 ovl_fix_stat (struct ovl *o, int layer, const char *path, struct stat *st)
 {
+  ovl_fix_stat_at (o, layer, o->layer_fd[layer], path, st);
+}
+
+void
+ovl_fix_stat_at (struct ovl *o, int layer, int dirfd, const char *path, struct stat *st)
+{
   const char *xattr = o->override_xattr[layer];
   if (xattr != NULL && !S_ISLNK (st->st_mode))
     {
-      int fd = openat (o->layer_fd[layer], path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+      int fd = openat (dirfd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
       char buf[64];
       ssize_t r = fd < 0 ? -1 : fgetxattr (fd, xattr, buf, sizeof buf - 1);
       if (fd >= 0)

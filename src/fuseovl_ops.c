@@ -74,6 +74,23 @@ do_lookup (struct ovl *o, struct ovl_node *parent, const char *name, struct fuse
   return reply_entry_of (o, parent, name, &f, e);
 }
 
+/* NAME in PARENT, a folder of the one layer LAYER, open there as DIRFD:
+ * READDIRPLUS looks its entries up relative to the folder, not by their
+ * whole path from the layer's root. The union rules reduce to a whiteout
+ * check when no layer lies below. */
+static int
+lookup_in_layer (struct ovl *o, struct ovl_node *parent, int layer, int dirfd, const char *name,
+                 struct fuse_entry_param *e)
+{
+  struct ovl_found f = { .layer = layer, .mask = UINT64_C (1) << layer };
+  if (fstatat (dirfd, name, &f.st, AT_SYMLINK_NOFOLLOW) < 0)
+    return -errno;
+  if (ovl_is_whiteout (&f.st))
+    return -ENOENT;
+  ovl_fix_stat_at (o, layer, dirfd, name, &f.st);
+  return reply_entry_of (o, parent, name, &f, e);
+}
+
 static int
 stat_node (struct ovl *o, struct ovl_node *n, struct fuse_file_info *fi, struct stat *st)
 {
@@ -799,8 +816,17 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
     }
   const struct ovl_dir *d = &l->d;
   size_t used = 0;
+  int layer = -1, dirfd = -1;
   if (plus)
-    rd_lock (o);
+    {
+      rd_lock (o);
+      char path[OVL_PATH_MAX];
+      if (dir->mask != 0 && (dir->mask & (dir->mask - 1)) == 0 && ovl_path (dir, NULL, path) == 0)
+        {
+          layer = __builtin_ctzll (dir->mask);
+          dirfd = openat (o->layer_fd[layer], path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+    }
   /* "." and ".." at offsets 1 and 2, then the entries by offset. */
   for (size_t i = off < 2 ? (size_t) off : 2 + ovl_dir_seek (d, (uint64_t) off); i < d->n + 2; i++)
     {
@@ -813,7 +839,10 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
       if (plus)
         {
           struct fuse_entry_param e = { .attr = st };
-          bool looked = ent != NULL && do_lookup (o, dir, name, &e) == 0;
+          bool looked = ent != NULL
+                        && (dirfd >= 0 ? lookup_in_layer (o, dir, layer, dirfd, name, &e)
+                                       : do_lookup (o, dir, name, &e))
+                             == 0;
           len = fuse_add_direntry_plus (req, buf + used, size - used, name, &e, next);
           if (len > size - used && looked)
             ovl_node_forget (o, ovl_node_get (o, e.ino), 1);
@@ -824,6 +853,8 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
         break;
       used += len;
     }
+  if (dirfd >= 0)
+    close (dirfd);
   if (plus)
     unlock (o);
   if (used == 0)
