@@ -136,10 +136,16 @@ ovl_resolve (struct ovl *o, const char *path, uint64_t dirmask, struct ovl_found
 void
 ovl_fix_stat (struct ovl *o, int layer, const char *path, struct stat *st)
 {
+  ovl_fix_stat_at (o, layer, o->layer_fd[layer], path, st);
+}
+
+void
+ovl_fix_stat_at (struct ovl *o, int layer, int dirfd, const char *path, struct stat *st)
+{
   const char *xattr = o->override_xattr[layer];
   if (xattr != NULL && !S_ISLNK (st->st_mode))
     {
-      int fd = openat (o->layer_fd[layer], path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+      int fd = openat (dirfd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
       char buf[64];
       ssize_t r = fd < 0 ? -1 : fgetxattr (fd, xattr, buf, sizeof buf - 1);
       if (fd >= 0)
@@ -578,6 +584,36 @@ add_entry (struct ovl_dir *d, size_t *cap, const char *name, ino_t ino, unsigned
   return 0;
 }
 
+/* Folders are read with getdents64 on the open fd: fdopendir would first
+ * fstat it and set its flags, three more calls for each folder a walk
+ * lists. */
+struct dir_reader
+{
+  int fd;
+  size_t pos, len;
+  char buf[32768] __attribute__ ((aligned (8)));
+};
+
+static struct dirent *
+next_entry (struct dir_reader *dr, int *err)
+{
+  if (dr->pos >= dr->len)
+    {
+      ssize_t n = getdents64 (dr->fd, dr->buf, sizeof dr->buf);
+      if (n <= 0)
+        {
+          if (n < 0)
+            *err = -errno;
+          return NULL;
+        }
+      dr->len = (size_t) n;
+      dr->pos = 0;
+    }
+  struct dirent *e = (struct dirent *) (dr->buf + dr->pos);
+  dr->pos += e->d_reclen;
+  return e;
+}
+
 int
 ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d)
 {
@@ -596,14 +632,8 @@ ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d)
       int fd = openat (o->layer_fd[i], path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0)
         continue; /* vanished from a lower: nothing to add */
-      DIR *dir = fdopendir (fd);
-      if (dir == NULL)
-        {
-          close (fd);
-          r = -errno;
-          break;
-        }
-      for (struct dirent *e; r == 0 && (e = readdir (dir)) != NULL;)
+      struct dir_reader dir = { .fd = fd };
+      for (struct dirent *e; r == 0 && (e = next_entry (&dir, &r)) != NULL;)
         {
           const char *name = e->d_name;
           if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
@@ -660,7 +690,7 @@ ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d)
             }
           r = add_entry (d, &cap, name, e->d_ino, e->d_type);
         }
-      closedir (dir);
+      close (fd);
       if (merge)
         {
           for (size_t k = layer_start; k < d->n; k++)

@@ -74,6 +74,23 @@ do_lookup (struct ovl *o, struct ovl_node *parent, const char *name, struct fuse
   return reply_entry_of (o, parent, name, &f, e);
 }
 
+/* NAME in PARENT, a folder of the one layer LAYER, open there as DIRFD:
+ * READDIRPLUS looks its entries up relative to the folder, not by their
+ * whole path from the layer's root. The union rules reduce to a whiteout
+ * check when no layer lies below. */
+static int
+lookup_in_layer (struct ovl *o, struct ovl_node *parent, int layer, int dirfd, const char *name,
+                 struct fuse_entry_param *e)
+{
+  struct ovl_found f = { .layer = layer, .mask = UINT64_C (1) << layer };
+  if (fstatat (dirfd, name, &f.st, AT_SYMLINK_NOFOLLOW) < 0)
+    return -errno;
+  if (ovl_is_whiteout (&f.st))
+    return -ENOENT;
+  ovl_fix_stat_at (o, layer, dirfd, name, &f.st);
+  return reply_entry_of (o, parent, name, &f, e);
+}
+
 static int
 stat_node (struct ovl *o, struct ovl_node *n, struct fuse_file_info *fi, struct stat *st)
 {
@@ -264,9 +281,13 @@ ovl_readlink (fuse_req_t req, fuse_ino_t ino)
 }
 
 /* Make room for a new NAME in PARENT's upper folder; *WAS_WHITEOUT says
- * whether a deleted lower object was hidden there. */
+ * whether a deleted lower object was hidden there. Unless LOOK, a name in
+ * an upper-only folder is not looked at: the caller makes the object
+ * exclusively, and only on EEXIST (a whiteout, or a taken name) calls
+ * again with LOOK. */
 static int
-prepare_new (struct ovl *o, struct ovl_node *parent, const char *name, char *path, bool *was_whiteout)
+prepare_new (struct ovl *o, struct ovl_node *parent, const char *name, char *path, bool *was_whiteout,
+             bool look)
 {
   int r = ovl_copy_up (o, parent, true);
   if (r < 0)
@@ -274,15 +295,8 @@ prepare_new (struct ovl *o, struct ovl_node *parent, const char *name, char *pat
   if ((r = ovl_path (parent, name, path)) < 0)
     return r;
   *was_whiteout = false;
-  if (parent->mask == 1)
-    {
-      /* Nothing below an upper-only folder: one look at the name does. */
-      struct stat st;
-      if (fstatat (o->layer_fd[0], path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT ? 0 : -errno;
-      if (!ovl_is_whiteout (&st))
-        return -EEXIST;
-    }
+  if (parent->mask == 1 && !look)
+    return 0;
   struct ovl_found f;
   r = ovl_resolve (o, path, parent->mask, &f);
   if (r == 0)
@@ -290,6 +304,60 @@ prepare_new (struct ovl *o, struct ovl_node *parent, const char *name, char *pat
   if (r != -ENOENT)
     return r;
   return ovl_clear_whiteout (o, path, was_whiteout);
+}
+
+/* How a new object is made at PATH in the upper layer: fails with EEXIST
+ * when the name is taken. */
+struct maker
+{
+  int (*make) (struct ovl *o, const char *path, struct maker *m);
+  mode_t mode;
+  dev_t rdev;
+  const char *target; /* symlink target, or the linked path */
+  int fd;             /* create: the new file */
+  int flags;
+};
+
+/* Make NAME in PARENT with M, looking at the name again only when the
+ * quick way (see prepare_new) found it taken. */
+static int
+make_new (struct ovl *o, struct ovl_node *parent, const char *name, char *path, bool *was_whiteout,
+          struct maker *m)
+{
+  for (bool look = false;; look = true)
+    {
+      int r = prepare_new (o, parent, name, path, was_whiteout, look);
+      if (r == 0)
+        r = m->make (o, path, m);
+      if (r != -EEXIST || look || parent->mask != 1)
+        return r;
+    }
+}
+
+static int
+make_special (struct ovl *o, const char *path, struct maker *m)
+{
+  int up = o->layer_fd[0], r;
+  if (m->target != NULL)
+    r = symlinkat (m->target, up, path);
+  else if (S_ISDIR (m->mode))
+    r = mkdirat (up, path, m->mode & 07777);
+  else
+    r = mknodat (up, path, m->mode, m->rdev);
+  return r < 0 ? -errno : 0;
+}
+
+static int
+make_file (struct ovl *o, const char *path, struct maker *m)
+{
+  m->fd = openat (o->layer_fd[0], path, m->flags | O_CREAT | O_EXCL, m->mode & 07777);
+  return m->fd < 0 ? -errno : 0;
+}
+
+static int
+make_link (struct ovl *o, const char *path, struct maker *m)
+{
+  return linkat (o->layer_fd[0], m->target, o->layer_fd[0], path, 0) < 0 ? -errno : 0;
 }
 
 /* Give the new PATH (open as FD, or -1) to the caller's ids and describe
@@ -319,19 +387,12 @@ make_node (fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
   bool was = false;
   struct fuse_entry_param e;
   wr_lock (o);
-  int r = prepare_new (o, parent, name, path, &was);
+  struct maker m = { .make = make_special, .mode = mode, .rdev = rdev, .target = link };
+  int r = make_new (o, parent, name, path, &was, &m);
   if (r == 0)
     {
-      int up = o->layer_fd[0];
-      if (link != NULL)
-        r = symlinkat (link, up, path);
-      else if (S_ISDIR (mode))
-        r = mkdirat (up, path, mode & 07777);
-      else
-        r = mknodat (up, path, mode, rdev);
-      r = r < 0 ? -errno : 0;
       /* A folder made where a deleted one was must not show its files. */
-      if (r == 0 && S_ISDIR (mode) && was)
+      if (S_ISDIR (mode) && was)
         r = ovl_set_opaque (o, path);
       if (r == 0)
         r = finish_new (req, o, parent, name, path, -1, &e);
@@ -386,12 +447,11 @@ ovl_create (fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode
   struct fuse_entry_param e;
   int fd = -1;
   wr_lock (o);
-  int r = prepare_new (o, parent, name, path, &was);
+  struct maker m = { .make = make_file, .mode = mode, .flags = open_flags (o, fi->flags), .fd = -1 };
+  int r = make_new (o, parent, name, path, &was, &m);
+  fd = m.fd;
   if (r == 0)
-    {
-      fd = openat (o->layer_fd[0], path, open_flags (o, fi->flags) | O_CREAT | O_EXCL, mode & 07777);
-      r = fd < 0 ? -errno : finish_new (req, o, parent, name, path, fd, &e);
-    }
+    r = finish_new (req, o, parent, name, path, fd, &e);
   unlock (o);
   if (r < 0)
     {
@@ -680,11 +740,10 @@ ovl_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *
   wr_lock (o);
   int r = ovl_copy_up (o, n, true);
   if (r == 0)
-    r = prepare_new (o, newparent, newname, path, &was);
-  if (r == 0)
     r = ovl_path (n, NULL, old);
-  if (r == 0 && linkat (o->layer_fd[0], old, o->layer_fd[0], path, 0) < 0)
-    r = -errno;
+  struct maker m = { .make = make_link, .target = old };
+  if (r == 0)
+    r = make_new (o, newparent, newname, path, &was, &m);
   struct stat st;
   if (r == 0)
     r = stat_node (o, n, NULL, &st);
@@ -757,8 +816,17 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
     }
   const struct ovl_dir *d = &l->d;
   size_t used = 0;
+  int layer = -1, dirfd = -1;
   if (plus)
-    rd_lock (o);
+    {
+      rd_lock (o);
+      char path[OVL_PATH_MAX];
+      if (dir->mask != 0 && (dir->mask & (dir->mask - 1)) == 0 && ovl_path (dir, NULL, path) == 0)
+        {
+          layer = __builtin_ctzll (dir->mask);
+          dirfd = openat (o->layer_fd[layer], path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+    }
   /* "." and ".." at offsets 1 and 2, then the entries by offset. */
   for (size_t i = off < 2 ? (size_t) off : 2 + ovl_dir_seek (d, (uint64_t) off); i < d->n + 2; i++)
     {
@@ -771,7 +839,10 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
       if (plus)
         {
           struct fuse_entry_param e = { .attr = st };
-          bool looked = ent != NULL && do_lookup (o, dir, name, &e) == 0;
+          bool looked = ent != NULL
+                        && (dirfd >= 0 ? lookup_in_layer (o, dir, layer, dirfd, name, &e)
+                                       : do_lookup (o, dir, name, &e))
+                             == 0;
           len = fuse_add_direntry_plus (req, buf + used, size - used, name, &e, next);
           if (len > size - used && looked)
             ovl_node_forget (o, ovl_node_get (o, e.ino), 1);
@@ -782,6 +853,8 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
         break;
       used += len;
     }
+  if (dirfd >= 0)
+    close (dirfd);
   if (plus)
     unlock (o);
   if (used == 0)

@@ -379,6 +379,25 @@ deep" "fuse-overlayfs reads the .wh. format written by sbx"
 else
   t_skip "sbx is not built"; t_skip "sbx is not built"; t_skip "sbx is not built"; t_skip "sbx is not built"
 fi
+# --- new names in an upper-only folder ------------------------------------------
+# There the server makes the object without looking at the name first: a
+# whiteout left by another tool, or a taken name, must still come out right.
+fresh
+mkdir "$W/upper/only"
+for n in f d s l; do python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFCHR, 0)' "$W/upper/only/$n"; done
+echo taken > "$W/upper/only/taken"
+out=$(ovl -- 'echo new > only/f && mkdir only/d && ln -s f only/s && ln only/f only/l && cat only/f only/l && readlink only/s && ls only/d | wc -l
+  (set -C; : > only/taken) 2>/dev/null || echo refused; mkdir only/taken 2>/dev/null || echo refused; cat only/taken; ls only | tr "\n" " "')
+t_is "$out" "new
+new
+f
+0
+refused
+refused
+taken
+d f l s taken " "an upper-only folder: new files, folders and links replace whiteouts there, taken names are refused"
+t_is "$(stat -c %F "$W/upper/only/f" "$W/upper/only/d" "$W/upper/only/s" "$W/upper/only/l" | tr '\n' ' ')" \
+  "regular file directory symbolic link regular file " "the whiteouts are replaced in the upper layer"
 
 # --- lifetime ---------------------------------------------------------------
 fresh
