@@ -196,7 +196,7 @@ set +e
 EOF
 cat >"$T_TMP/loopback.sh" <<'EOF'
 . "$DIR/standin.sh"
-cd "$WWW" && python3 -m http.server --bind 127.0.0.1 8080 >/dev/null 2>&1 &
+python3 -m http.server --bind 127.0.0.1 --directory "$WWW" 8080 >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.1; done
 # probe ARGS... ADDR: what the sandbox fetches from ADDR:8080, if anything.
