@@ -100,7 +100,7 @@ struct ovl_dir
   struct ovl_dirent *ents;
   size_t n;
 };
-int ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d);
+int ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d, int *keep_fd);
 void ovl_dir_free (struct ovl_dir *d);
 void ovl_dir_index (struct ovl_dir *d);
 size_t ovl_dir_seek (const struct ovl_dir *d, uint64_t cookie);

@@ -460,7 +460,7 @@ static int
 copy_tree (struct ovl *o, struct ovl_node *node, char *path, uint64_t mask)
 {
   struct ovl_dir d;
-  int r = ovl_list (o, path, mask, &d);
+  int r = ovl_list (o, path, mask, &d, NULL);
   if (r < 0)
     return r;
   size_t len = strlen (path);
@@ -615,8 +615,10 @@ next_entry (struct dir_reader *dr, int *err)
 }
 
 int
-ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d)
+ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d, int *keep_fd)
 {
+  if (keep_fd != NULL)
+    *keep_fd = -1;
   d->ents = NULL;
   d->n = 0;
   size_t cap = 0;
@@ -690,7 +692,10 @@ ovl_list (struct ovl *o, const char *path, uint64_t mask, struct ovl_dir *d)
             }
           r = add_entry (d, &cap, name, e->d_ino, e->d_type);
         }
-      close (fd);
+      if (keep_fd != NULL && !merge && r == 0)
+        *keep_fd = fd;
+      else
+        close (fd);
       if (merge)
         {
           for (size_t k = layer_start; k < d->n; k++)

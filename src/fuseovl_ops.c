@@ -564,7 +564,7 @@ do_remove (fuse_req_t req, fuse_ino_t parent_ino, const char *name, bool dir)
   if (r == 0 && dir)
     {
       struct ovl_dir d = { 0 };
-      r = ovl_list (o, path, f.mask, &d);
+      r = ovl_list (o, path, f.mask, &d, NULL);
       if (r == 0 && d.n > 0)
         r = -ENOTEMPTY;
       ovl_dir_free (&d);
@@ -684,7 +684,7 @@ do_rename (struct ovl *o, struct ovl_node *parent, const char *name, struct ovl_
           if (!src_dir)
             return -EISDIR;
           struct ovl_dir d;
-          if ((r = ovl_list (o, dst, fd.mask, &d)) < 0)
+          if ((r = ovl_list (o, dst, fd.mask, &d, NULL)) < 0)
             return r;
           bool empty = d.n == 0;
           ovl_dir_free (&d);
@@ -768,10 +768,13 @@ ovl_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *
 
 /* There is no OPENDIR (the kernel then caches listings across opens, and
  * a walk costs no open and release round trips): the listing is made at
- * offset 0 and kept in the node until the reader reaches the end. */
+ * offset 0 and kept in the node until the reader reaches the end. A new
+ * listing of a folder of one layer leaves that folder open in *FD (-1
+ * otherwise), for looking its entries up. */
 static struct ovl_listing *
-listing_at (struct ovl *o, struct ovl_node *dir, off_t off, int *err)
+listing_at (struct ovl *o, struct ovl_node *dir, off_t off, int *err, int *fd)
 {
+  *fd = -1;
   struct ovl_listing *l = off == 0 ? NULL : ovl_listing_take (o, dir);
   if (l != NULL)
     return l;
@@ -785,7 +788,7 @@ listing_at (struct ovl *o, struct ovl_node *dir, off_t off, int *err)
   rd_lock (o);
   int r = ovl_path (dir, NULL, path);
   if (r == 0)
-    r = ovl_list (o, path, dir->mask, &l->d);
+    r = ovl_list (o, path, dir->mask, &l->d, fd);
   unlock (o);
   if (r == 0)
     ovl_dir_index (&l->d);
@@ -804,11 +807,13 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
   struct ovl *o = OVL (req);
   struct ovl_node *dir = ovl_node_get (o, ino);
-  int err = 0;
-  struct ovl_listing *l = listing_at (o, dir, off, &err);
+  int err = 0, dirfd = -1;
+  struct ovl_listing *l = listing_at (o, dir, off, &err, &dirfd);
   char *buf = l == NULL ? NULL : malloc (size);
   if (buf == NULL)
     {
+      if (dirfd >= 0)
+        close (dirfd);
       if (l != NULL)
         ovl_listing_put (o, l);
       fuse_reply_err (req, l == NULL ? err : ENOMEM);
@@ -816,19 +821,23 @@ do_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
     }
   const struct ovl_dir *d = &l->d;
   size_t used = 0;
-  int layer = -1, dirfd = -1;
+  /* "." and ".." at offsets 1 and 2, then the entries by offset. */
+  size_t first = off < 2 ? (size_t) off : 2 + ovl_dir_seek (d, (uint64_t) off);
+  int layer = -1;
   if (plus)
     {
       rd_lock (o);
       char path[OVL_PATH_MAX];
-      if (dir->mask != 0 && (dir->mask & (dir->mask - 1)) == 0 && ovl_path (dir, NULL, path) == 0)
+      if (dir->mask != 0 && (dir->mask & (dir->mask - 1)) == 0)
         {
           layer = __builtin_ctzll (dir->mask);
-          dirfd = openat (o->layer_fd[layer], path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          /* Looking entries up relative to the folder, not by their whole
+           * path from the layer's root; the end of a listing needs none. */
+          if (dirfd < 0 && first < d->n + 2 && ovl_path (dir, NULL, path) == 0)
+            dirfd = openat (o->layer_fd[layer], path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
     }
-  /* "." and ".." at offsets 1 and 2, then the entries by offset. */
-  for (size_t i = off < 2 ? (size_t) off : 2 + ovl_dir_seek (d, (uint64_t) off); i < d->n + 2; i++)
+  for (size_t i = first; i < d->n + 2; i++)
     {
       const struct ovl_dirent *ent = i < 2 ? NULL : &d->ents[i - 2];
       const char *name = ent == NULL ? (i == 0 ? "." : "..") : ent->name;
