@@ -63,7 +63,7 @@ close_others (int *keep, size_t n)
 }
 
 static noreturn void
-serve (struct ovl *o, int fuse_fd, pid_t starter)
+serve (struct ovl *o, int fuse_fd, pid_t starter, int unshared)
 {
   /* The server must not outlive the sandbox it serves. */
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != starter)
@@ -80,6 +80,7 @@ serve (struct ovl *o, int fuse_fd, pid_t starter)
   /* A mount namespace of its own, so that the server does not keep the
    * sandbox's namespace (and so the mount) alive. */
   (void) unshare (CLONE_NEWNS);
+  close (unshared);
   umask (0);
 
   int keep[OVL_MAX_LAYERS + 3];
@@ -163,6 +164,15 @@ sbx_fuse_overlay_start (const struct sbx_fuse_overlay *spec, pid_t *server)
   unsigned attrs = MOUNT_ATTR_NODEV | (o->has_upper ? 0 : MOUNT_ATTR_RDONLY);
   int tree = sbx_fs_new ("fuse", options, attrs, "the FUSE overlay");
 
+  /* The caller attaches the mount once this returns, and the server's
+   * own mount namespace must be copied before that: a copy holding the
+   * mount would keep it alive after the sandbox, until the server is
+   * killed and tears down every inode the sandbox used in its exit, behind
+   * the caller's back. So the server closes its end of this pipe once it
+   * has its namespace, and the caller waits for that. */
+  int unshared[2];
+  if (pipe2 (unshared, O_CLOEXEC) < 0)
+    sbx_die_errno (errno, "pipe", "the FUSE overlay server");
   pid_t starter = getpid ();
   pid_t pid = fork ();
   if (pid < 0)
@@ -170,8 +180,14 @@ sbx_fuse_overlay_start (const struct sbx_fuse_overlay *spec, pid_t *server)
   if (pid == 0)
     {
       close (tree);
-      serve (o, fuse_fd, starter);
+      close (unshared[0]);
+      serve (o, fuse_fd, starter, unshared[1]);
     }
+  close (unshared[1]);
+  char byte;
+  while (read (unshared[0], &byte, 1) < 0 && errno == EINTR)
+    ;
+  close (unshared[0]);
   for (int i = 0; i < o->n_layers; i++)
     close (o->layer_fd[i]);
   if (o->work_fd >= 0)

@@ -406,6 +406,14 @@ pid=$(cat "$W/pid")
 for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 t_fails "the server exits with the command" kill -0 "$pid"
 
+# The server's own mount namespace is copied before the union is attached:
+# a copy holding it would keep the mount (and every inode the sandbox used)
+# alive after the sandbox, to be torn down in the server's exit.
+fresh
+out=$(ovl --pidfile "$W/pid" -- "grep -c ' fuse.sbx-overlay ' /proc/self/mountinfo; grep -c ' fuse.sbx-overlay ' /proc/\$(cat '$W/pid')/mountinfo")
+t_is "$out" "1
+0" "the union is mounted in the sandbox, not in the server's own namespace"
+
 rm -f "$W/pid"
 "$RUN" --pidfile "$W/pid" --upper "$W/upper" --work "$W/work" --lower "$W/lower" "$W/mnt" sleep 60 &
 driver=$!
