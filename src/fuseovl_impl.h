@@ -26,6 +26,14 @@
 #define OVL_XATTR_OVERRIDE "user.fuseoverlayfs.override_stat"
 #define OVL_XATTR_COVERRIDE "user.containers.override_stat"
 
+/* Another name of a node's file (see ovl_node_ref). */
+struct ovl_alias
+{
+  struct ovl_node *parent; /* holds a child reference on it */
+  char *name;
+  struct ovl_alias *next;
+};
+
 struct ovl_node
 {
   struct ovl_node *parent;
@@ -39,6 +47,14 @@ struct ovl_node
   mode_t type;            /* S_IFMT bits */
   bool hashed;            /* false once unlinked or replaced */
   struct ovl_listing *listing; /* folders: what READDIR is reading */
+  /* An upper file with several names is one node, so that the kernel
+   * has one inode, one page cache and one size for it: the node goes by
+   * one of the names, and keeps the others the kernel learnt as aliases,
+   * to go by one of them when its own name goes. */
+  bool shared;
+  ino_t upper_ino;
+  struct ovl_alias *aliases;
+  struct ovl_node *snext; /* the list of shared nodes */
 };
 
 struct ovl
@@ -60,6 +76,7 @@ struct ovl
   pthread_mutex_t table;  /* node table and reference counts */
   struct ovl_node *root;
   struct ovl_node **buckets;
+  struct ovl_node *shared; /* nodes of upper files with several names */
   size_t n_buckets, n_nodes;
   bool wh_files;          /* mknod refused once: write .wh. files */
   uint64_t tmp_counter;
@@ -122,6 +139,8 @@ void ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count);
 void ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name);
 void ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);
 void ovl_node_exchange (struct ovl *o, struct ovl_node *a, struct ovl_node *b);
+void ovl_node_alias (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name, ino_t upper_ino);
+void ovl_node_rename_to (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);
 struct ovl_listing *ovl_listing_take (struct ovl *o, struct ovl_node *n);
 void ovl_listing_keep (struct ovl *o, struct ovl_node *n, struct ovl_listing *l);
 void ovl_listing_drop (struct ovl *o, struct ovl_node *n, struct ovl_listing *l);

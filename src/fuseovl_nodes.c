@@ -5,6 +5,7 @@
 #include "fuseovl_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,11 +113,79 @@ ovl_node_hold (struct ovl *o, struct ovl_node *parent, const char *name)
   return n;
 }
 
+static bool
+named (const struct ovl_node *n, const struct ovl_node *parent, const char *name)
+{
+  return n->parent == parent && strcmp (n->name, name) == 0;
+}
+
+/* Keep NAME in PARENT among N's aliases: also its own name, which N is
+ * about to change (the name renamed may have been another one). */
+static void
+alias_push (struct ovl_node *n, struct ovl_node *parent, const char *name)
+{
+  for (struct ovl_alias *a = n->aliases; a != NULL; a = a->next)
+    if (a->parent == parent && strcmp (a->name, name) == 0)
+      return;
+  struct ovl_alias *a = malloc (sizeof *a);
+  if (a == NULL || (a->name = strdup (name)) == NULL)
+    {
+      free (a); /* a name forgotten: the node may lose its way, no more */
+      return;
+    }
+  a->parent = parent;
+  parent->children++;
+  a->next = n->aliases;
+  n->aliases = a;
+}
+
+static void
+alias_add (struct ovl_node *n, struct ovl_node *parent, const char *name)
+{
+  if (!named (n, parent, name))
+    alias_push (n, parent, name);
+}
+
+static void
+share_locked (struct ovl *o, struct ovl_node *n, ino_t upper_ino)
+{
+  if (n->shared)
+    return;
+  n->shared = true;
+  n->upper_ino = upper_ino;
+  n->snext = o->shared;
+  o->shared = n;
+}
+
+static struct ovl_node *
+shared_find (struct ovl *o, ino_t upper_ino)
+{
+  for (struct ovl_node *n = o->shared; n != NULL; n = n->snext)
+    if (n->hashed && n->layer == 0 && n->upper_ino == upper_ino)
+      return n;
+  return NULL;
+}
+
+static bool
+is_shared_file (const struct ovl_found *f)
+{
+  return f->layer == 0 && S_ISREG (f->st.st_mode) && f->st.st_nlink > 1;
+}
+
 struct ovl_node *
 ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name, const struct ovl_found *f)
 {
   pthread_mutex_lock (&o->table);
   struct ovl_node *n = lookup_locked (o, parent, name);
+  struct ovl_node *same = n == NULL && is_shared_file (f) ? shared_find (o, f->st.st_ino) : NULL;
+  if (same != NULL)
+    {
+      /* Another name of a file the kernel has an inode for already. */
+      alias_add (same, parent, name);
+      same->nlookup++;
+      pthread_mutex_unlock (&o->table);
+      return same;
+    }
   if (n != NULL && (n->type != (f->st.st_mode & S_IFMT)))
     {
       /* Replaced behind the kernel's back (copy-up of another type, a
@@ -142,8 +211,71 @@ ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name, const st
   n->layer = f->layer;
   n->mask = f->mask;
   n->nlookup++;
+  if (is_shared_file (f) && shared_find (o, f->st.st_ino) == NULL)
+    share_locked (o, n, f->st.st_ino);
   pthread_mutex_unlock (&o->table);
   return n;
+}
+
+/* The kernel knows N's file by NAME in PARENT too (a new hard link). */
+void
+ovl_node_alias (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name, ino_t upper_ino)
+{
+  pthread_mutex_lock (&o->table);
+  share_locked (o, n, upper_ino);
+  alias_add (n, parent, name);
+  pthread_mutex_unlock (&o->table);
+}
+
+static void release_locked (struct ovl *o, struct ovl_node *n);
+
+static void
+alias_free (struct ovl *o, struct ovl_alias *a)
+{
+  struct ovl_node *parent = a->parent;
+  free (a->name);
+  free (a);
+  parent->children--;
+  release_locked (o, parent);
+}
+
+/* Give the shared node N, whose own name is gone or taken, one of its
+ * aliases that still names its file; false if none does. */
+static bool
+promote_locked (struct ovl *o, struct ovl_node *n)
+{
+  while (n->aliases != NULL)
+    {
+      struct ovl_alias *a = n->aliases;
+      n->aliases = a->next;
+      char path[OVL_PATH_MAX];
+      struct stat st;
+      if (ovl_path (a->parent, a->name, path) == 0 && fstatat (o->layer_fd[0], path, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && st.st_ino == n->upper_ino && S_ISREG (st.st_mode) && lookup_locked (o, a->parent, a->name) == NULL)
+        {
+          struct ovl_node *old = n->parent;
+          hash_remove (o, n);
+          free (n->name);
+          n->name = a->name;
+          n->parent = a->parent; /* the alias's reference on it passes on */
+          free (a);
+          hash_insert (o, n);
+          old->children--;
+          release_locked (o, old);
+          return true;
+        }
+      alias_free (o, a);
+    }
+  return false;
+}
+
+/* NAME in PARENT no longer names what it did. */
+static void
+name_gone_locked (struct ovl *o, struct ovl_node *parent, const char *name)
+{
+  struct ovl_node *n = lookup_locked (o, parent, name);
+  if (n != NULL && !(n->shared && promote_locked (o, n)))
+    hash_remove (o, n);
 }
 
 static void
@@ -164,8 +296,22 @@ release_locked (struct ovl *o, struct ovl_node *n)
       struct ovl_node *parent = n->parent;
       put_locked (n->listing);
       hash_remove (o, n);
+      if (n->shared)
+        for (struct ovl_node **pp = &o->shared; *pp != NULL; pp = &(*pp)->snext)
+          if (*pp == n)
+            {
+              *pp = n->snext;
+              break;
+            }
+      struct ovl_alias *aliases = n->aliases;
       free (n->name);
       free (n);
+      while (aliases != NULL)
+        {
+          struct ovl_alias *next = aliases->next;
+          alias_free (o, aliases);
+          aliases = next;
+        }
       parent->children--;
       n = parent;
     }
@@ -185,9 +331,7 @@ void
 ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name)
 {
   pthread_mutex_lock (&o->table);
-  struct ovl_node *n = lookup_locked (o, parent, name);
-  if (n != NULL)
-    hash_remove (o, n);
+  name_gone_locked (o, parent, name);
   pthread_mutex_unlock (&o->table);
 }
 
@@ -198,7 +342,11 @@ ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const
   pthread_mutex_lock (&o->table);
   struct ovl_node *victim = lookup_locked (o, parent, name);
   if (victim != NULL && victim != n)
-    hash_remove (o, victim);
+    name_gone_locked (o, parent, name);
+  /* The name N goes by may be another one than the one renamed: it stays
+   * an alias, dropped when found to name something else. */
+  if (n->shared)
+    alias_push (n, n->parent, n->name);
   hash_remove (o, n);
   if (copy != NULL)
     {
@@ -211,6 +359,40 @@ ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const
       hash_insert (o, n);
       release_locked (o, old);
     }
+  pthread_mutex_unlock (&o->table);
+}
+
+/* Make N go by NAME in PARENT, one of its file's names, as a rename or
+ * exchange of that name expects. */
+void
+ovl_node_rename_to (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name)
+{
+  if (!n->shared || named (n, parent, name))
+    return;
+  char *copy = strdup (name);
+  if (copy == NULL)
+    return;
+  pthread_mutex_lock (&o->table);
+  alias_push (n, n->parent, n->name);
+  for (struct ovl_alias **pp = &n->aliases; *pp != NULL; pp = &(*pp)->next)
+    if ((*pp)->parent == parent && strcmp ((*pp)->name, name) == 0)
+      {
+        struct ovl_alias *a = *pp;
+        *pp = a->next;
+        free (a->name);
+        free (a);
+        parent->children--; /* the node's own reference replaces it */
+        break;
+      }
+  struct ovl_node *old = n->parent;
+  hash_remove (o, n);
+  free (n->name);
+  n->name = copy;
+  parent->children++;
+  n->parent = parent;
+  hash_insert (o, n);
+  old->children--;
+  release_locked (o, old);
   pthread_mutex_unlock (&o->table);
 }
 

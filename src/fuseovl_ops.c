@@ -632,6 +632,9 @@ do_exchange (struct ovl *o, struct ovl_node *parent, const char *name, const cha
         ovl_node_forget (o, a, 1);
       return -ENOMEM;
     }
+  /* The exchange swaps the names the nodes go by: those given here. */
+  ovl_node_rename_to (o, a, parent, name);
+  ovl_node_rename_to (o, b, newparent, newname);
   r = copy_up_to_move (o, a);
   if (r == 0)
     r = copy_up_to_move (o, b);
@@ -744,13 +747,17 @@ ovl_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *
   struct maker m = { .make = make_link, .target = old };
   if (r == 0)
     r = make_new (o, newparent, newname, path, &was, &m);
-  struct stat st;
+  struct stat st, linked;
   if (r == 0)
     r = stat_node (o, n, NULL, &st);
+  if (r == 0 && fstatat (o->layer_fd[0], path, &linked, AT_SYMLINK_NOFOLLOW) < 0)
+    r = -errno;
   if (r == 0)
     {
       /* The kernel's inode for the new name is the linked one, so both
-       * names share their cached pages and attributes. */
+       * names share their cached pages and attributes; the node keeps
+       * the new name, to go by it if its own goes. */
+      ovl_node_alias (o, n, newparent, newname, linked.st_ino);
       pthread_mutex_lock (&o->table);
       n->nlookup++;
       pthread_mutex_unlock (&o->table);

@@ -210,6 +210,35 @@ more
 2
 2
 same" "a hard link to a lower file shares data and inode"
+# One file with several names is one node: it goes by another name when
+# its own is removed or renamed, and names looked up apart in a later
+# session share the kernel's inode (its cached size and pages).
+out=$(ovl -- 'echo x > a && ln a b && rm a && cat b && echo more >> b && cat b && stat -c %h b')
+t_is "$out" "x
+x
+more
+1" "a hard link outlives the removal of the name it was made from"
+out=$(ovl -- 'echo p > p && ln p q && mv q r && rm p && cat r && echo p2 >> r && cat r')
+t_is "$out" "p
+p
+p2" "renaming one name of a file and removing the other keeps it reachable"
+out=$(ovl -- "echo e > e1 && ln e1 e2 && echo f > f1 && $rn2 x e2 f1 && cat e1 e2 f1 && rm e1 && cat f1 && echo e3 >> f1 && cat f1")
+t_is "$out" "ok
+e
+f
+e
+e
+e
+e3" "exchanging one name of a file with another file keeps both reachable by their new names"
+ovl -- 'echo n > n1 && ln n1 n2' >/dev/null
+out=$(ovl -- 'cat n1 n2 >/dev/null && echo third >> n2 && cat n1 && test "$(stat -c "%i %h %s" n1)" = "$(stat -c "%i %h %s" n2)" && echo same && rm n2 && echo fourth >> n1 && cat n1 && stat -c %h n1')
+t_is "$out" "n
+third
+same
+n
+third
+fourth
+1" "upper hard links from an earlier session, looked up apart, show each other's writes"
 out=$(ovl -- 'ln -s dir/inner sl && readlink sl && cat sl && ln -sf nowhere link && readlink link')
 t_is "$out" "dir/inner
 inner
