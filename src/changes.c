@@ -61,6 +61,7 @@ struct walk {
   /* Upper files seen so far with more than one link, by inode. */
   struct { dev_t dev; ino_t ino; size_t entry; } *links;
   size_t n_links;
+  int owner_helper;     /* --commit --yes: the owner helper's socket, or -1 */
 };
 
 static size_t
@@ -630,25 +631,45 @@ set_xattr (const char *name, const char *value, size_t len, void *data)
   return true;
 }
 
+/* Give FD the owners the upper's entry E has: here, or through the owner
+ * helper (HELPER, -1: none), which compares and gives the real ids, also
+ * those this user namespace cannot map (a supplementary group, say).
+ * 1 when given, 0 when FD had them, or -errno. */
+static int
+give_owner (int fd, const struct entry *e, const char *upper_path, int helper)
+{
+  if (helper >= 0)
+    {
+      autoclose int upper = open (upper_path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      struct stat seen;
+      if (upper < 0 || fstat (upper, &seen) < 0)
+        return -errno;
+      return sbx_owner_helper_chown (helper, fd, upper, e->st.st_uid, e->st.st_gid, e->st.st_uid == seen.st_uid,
+                                     e->st.st_gid == seen.st_gid);
+    }
+  struct stat there;
+  if (fstat (fd, &there) < 0)
+    return -errno;
+  if (there.st_uid == e->st.st_uid && there.st_gid == e->st.st_gid)
+    return 0;
+  return fchown (fd, e->st.st_uid, e->st.st_gid) < 0 ? -errno : 1;
+}
+
 /* Give FD (opened on the target) the upper's mode, own xattrs, owner when
  * the sandbox chose one (and the caller may give it), and times. */
 static void
-apply_metadata (int fd, const struct entry *e, const char *upper_path)
+apply_metadata (int fd, const struct entry *e, const char *upper_path, int helper)
 {
   if (fchmod (fd, e->st.st_mode & 07777) < 0)
     sbx_die_errno (errno, "--commit: chmod", e->path);
   each_xattr (upper_path, set_xattr, &fd);
-  struct stat there;
-  if (owner_chosen (&e->st) && fstat (fd, &there) == 0
-      && (there.st_uid != e->st.st_uid || there.st_gid != e->st.st_gid))
-    {
-      if (fchown (fd, e->st.st_uid, e->st.st_gid) < 0)
-        sbx_warn ("--commit: /%s: cannot give it to %u:%u: %s; its owner is left as it was", e->path,
-                  (unsigned) e->st.st_uid, (unsigned) e->st.st_gid, strerror (errno));
-      /* chown clears set-id bits: put the mode back. */
-      else if (fchmod (fd, e->st.st_mode & 07777) < 0)
-        sbx_die_errno (errno, "--commit: chmod", e->path);
-    }
+  int given = owner_chosen (&e->st) ? give_owner (fd, e, upper_path, helper) : 0;
+  if (given < 0)
+    sbx_warn ("--commit: /%s: cannot give it to %u:%u: %s; its owner is left as it was", e->path,
+              (unsigned) e->st.st_uid, (unsigned) e->st.st_gid, strerror (-given));
+  /* chown clears set-id bits: put the mode back. */
+  else if (given > 0 && fchmod (fd, e->st.st_mode & 07777) < 0)
+    sbx_die_errno (errno, "--commit: chmod", e->path);
   struct timespec times[2] = { e->st.st_atim, e->st.st_mtim };
   if (futimens (fd, times) < 0)
     sbx_die_errno (errno, "--commit: set times", e->path);
@@ -658,7 +679,7 @@ apply_metadata (int fd, const struct entry *e, const char *upper_path)
  * onto what the target has: in place, so the target's own hard links to
  * it stay. */
 static void
-apply_in_place (int upper_fd, int root_fd, const char *root, const struct entry *e)
+apply_in_place (int upper_fd, int root_fd, const char *root, const struct entry *e, int helper)
 {
   const char *last;
   autoclose int parent = open_parent (root_fd, root, e->path, &last);
@@ -666,7 +687,7 @@ apply_in_place (int upper_fd, int root_fd, const char *root, const struct entry 
   if (fd < 0)
     sbx_die_errno (errno, "--commit", e->path);
   autofree char *upper_path = sbx_xasprintf ("/proc/self/fd/%d/%s", upper_fd, e->upper);
-  apply_metadata (fd, e, upper_path);
+  apply_metadata (fd, e, upper_path, helper);
 }
 
 /* A folder that holds changes gets the times it had in the sandbox, where
@@ -689,7 +710,7 @@ apply_one (int upper_fd, int root_fd, const char *root, const struct walk *w, co
 {
   if (e->metadata && !S_ISDIR (e->st.st_mode))
     {
-      apply_in_place (upper_fd, root_fd, root, e);
+      apply_in_place (upper_fd, root_fd, root, e, w->owner_helper);
       return;
     }
   const char *last;
@@ -744,7 +765,7 @@ apply_one (int upper_fd, int root_fd, const char *root, const struct walk *w, co
         sbx_die_errno (errno, "--commit: create", e->path);
       sbx_copy_fd (from, to, e->path);
       autofree char *upper_path = sbx_xasprintf ("/proc/self/fd/%d/%s", upper_fd, e->upper);
-      apply_metadata (to, e, upper_path);
+      apply_metadata (to, e, upper_path, w->owner_helper);
     }
   else if (mknodat (parent, temp, mode, 0) < 0)
     sbx_die_errno (errno, "--commit: create", e->path);
@@ -790,6 +811,10 @@ override_own_modes (void)
 int
 sbx_changes_run (const struct sbx_plan *plan)
 {
+  /* Owners to give (--commit --yes) need the caller's own credentials,
+   * which the namespace below lacks: a helper keeps them. */
+  bool giving = strcmp (plan->changes_verb, "commit") == 0 && plan->yes && geteuid () != 0;
+  autoclose int helper = giving ? sbx_owner_helper_start () : -1;
   override_own_modes ();
   if (strcmp (plan->changes_verb, "discard") == 0)
     return discard (plan->changes_dir);
@@ -798,7 +823,8 @@ sbx_changes_run (const struct sbx_plan *plan)
   autoclose int upper_fd = open (upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (upper_fd < 0)
     sbx_die_errno (errno, "read upper", upper);
-  struct walk w = { .root_fd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), .root = root };
+  struct walk w = { .root_fd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), .root = root,
+                    .owner_helper = helper };
   if (w.root_fd < 0)
     sbx_die_errno (errno, "--to", root);
   if (strcmp (upper, plan->changes_dir) != 0)
@@ -830,7 +856,7 @@ sbx_changes_run (const struct sbx_plan *plan)
        * the owner's (root's /usr, say) mode and takes the new times. */
       for (size_t i = w.n; plan->yes && i-- > 0;)
         if (w.entries[i].change != DELETED && S_ISDIR (w.entries[i].st.st_mode) && w.entries[i].shown)
-          apply_in_place (upper_fd, w.root_fd, root, &w.entries[i]);
+          apply_in_place (upper_fd, w.root_fd, root, &w.entries[i], helper);
         else if (S_ISDIR (w.entries[i].st.st_mode) && w.entries[i].holds_changes)
           retime (w.root_fd, root, &w.entries[i]);
       if (!plan->yes)

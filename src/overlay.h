@@ -52,6 +52,14 @@ char *sbx_overlay_escape (const char *path);
 /* changes.c: --diff, --commit, --discard; returns the exit status. */
 int sbx_changes_run (const struct sbx_plan *plan);
 
+/* changes_owner.c: fork the owner helper; the child gets the socket (or
+ * -1 without one), the parent serves it and exits with the child. */
+int sbx_owner_helper_start (void);
+/* Give TARGET the owners UID:GID (the upper file UPPER's real ones where
+ * *_OF_UPPER): 1 when given, 0 when it had them, or -errno. */
+int sbx_owner_helper_chown (int sock, int target, int upper, uid_t uid, gid_t gid, bool uid_of_upper,
+                            bool gid_of_upper);
+
 /* DIR/layout of a --cow folder: which path under --to's root each upper
  * folder below DIR/upper stands for (a bind's source, not its
  * destination). "sbx-cow-layout 1", then pairs DEST, HOST (relative, no

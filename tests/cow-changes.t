@@ -65,6 +65,31 @@ M $L/file (metadata)" "$be: --diff lists metadata-only changes of folders and fi
   t_is "$T_OUT" "" "$be: after --commit, --diff against the target lists nothing"
 done
 
+# Owners --commit gives from its own user namespace, where only the
+# caller's ids exist: an upper file in one of the caller's supplementary
+# groups (as a setgid folder makes them) gives the target file that group;
+# an owner the caller may not give is warned about and left.
+extra=$(id -G | tr ' ' '\n' | grep -vx "$(id -g)" | head -n 1)
+if [ -z "$extra" ]; then
+  for _ in 1 2 3 4; do t_skip "the test user has no supplementary group (.ci/run gives sbx-ci one)"; done
+else
+  L=$T/grp C=$T/grp-cow R=$T/grp-root
+  mkdir -p "$L" && echo a >"$L/a"
+  sbx_status "${SYS[@]}" --ro-bind "$L" /data --cow "$C" sh -c 'echo new > /data/new && echo changed > /data/a'
+  new=$(find "$C/upper" -name new)
+  chgrp "$extra" "$new" "${new%/new}/a"
+  mkdir -p "$R${L%/*}" && cp -a "$L" "$R$L"
+  sbx_status --commit "$C" --to "$R" --yes
+  t_is "$T_RC:$T_ERR" "0:" "--commit of files in a supplementary group of the caller's: no warning"
+  t_is "$(stat -c %g "$R$L/new" "$R$L/a" | tr '\n' ' ')" "$extra $extra " "... the added and the changed file get that group in the target"
+  python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.fuseoverlayfs.override_stat", sys.argv[2].encode())' \
+    "$new" "$(id -u):0:0644"
+  sbx_status --commit "$C" --to "$R" --yes
+  t_is "$T_RC:$T_ERR" "0:sbx: warning: --commit: $L/new: cannot give it to $(id -u):0: Operation not permitted; its owner is left as it was" \
+    "an owner the caller may not give is warned about"
+  t_is "$(stat -c %g "$R$L/new")" "$extra" "... and the target file keeps its group"
+fi
+
 # Mode 000 in the upper (the sandbox's chmod 0): --diff and --commit still
 # read it, as its owner, and change nothing in it.
 L=$T/zero C=$T/zero-cow R=$T/zero-root
