@@ -160,7 +160,12 @@ sbx_fuse_overlay_start (const struct sbx_fuse_overlay *spec, pid_t *server)
   snprintf (gid_str, sizeof gid_str, "%u", (unsigned) o->self_gid);
   const char *options[] = { "source", "sbx-overlay", "subtype", "sbx-overlay", "fd", fd_str,
                             "rootmode", "40000", "user_id", uid_str, "group_id", gid_str,
-                            "default_permissions", NULL, NULL };
+                            "default_permissions", NULL,
+                            /* A read-only union on a read-only superblock: the
+                             * kernel then keeps atimes as they are, instead of
+                             * marking them stale after each listing and
+                             * asking again (GETATTR) at the next stat. */
+                            o->has_upper ? NULL : "ro", NULL, NULL };
   unsigned attrs = MOUNT_ATTR_NODEV | (o->has_upper ? 0 : MOUNT_ATTR_RDONLY);
   int tree = sbx_fs_new ("fuse", options, attrs, "the FUSE overlay");
 

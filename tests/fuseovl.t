@@ -359,6 +359,13 @@ t_is "$(echo "$out" | head -n 3)" "one
 a b d od two d: x2 x3  od: o2 " "a union with no upper reads the lowers"
 t_is "$(echo "$out" | grep -c 'Read-only file system')" "8" "a union with no upper refuses every write with EROFS"
 t_is "$(cd "$L" && find . -printf '%p %y %s\n' | LC_ALL=C sort)" "$before" "a union with no upper leaves the lowers untouched"
+# Its superblock is read-only too (the kernel then leaves atimes alone, and
+# asks for no attributes again after a listing); a writable one's is not.
+sb_opts () { awk -v m="$W/mnt" '$5 == m { for (i = 7; i <= NF; i++) if ($i == "-") { print $(i + 3); exit } }' /proc/self/mountinfo; }
+out=$("$RUN" "${lowers[@]}" "$W/mnt" sh -c "$(declare -f sb_opts); W='$W'; sb_opts")
+t_like "$out" "^ro," "a union with no upper has a read-only superblock"
+out=$("$RUN" --upper "$W/upper" --work "$W/work" "${lowers[@]}" "$W/mnt" sh -c "$(declare -f sb_opts); W='$W'; sb_opts")
+t_like "$out" "^rw," "a writable union's superblock is not read-only"
 
 # --- override_stat ------------------------------------------------------------
 fresh
