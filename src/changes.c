@@ -647,12 +647,7 @@ give_owner (int fd, const struct entry *e, const char *upper_path, int helper)
       return sbx_owner_helper_chown (helper, fd, upper, e->st.st_uid, e->st.st_gid, e->st.st_uid == seen.st_uid,
                                      e->st.st_gid == seen.st_gid);
     }
-  struct stat there;
-  if (fstat (fd, &there) < 0)
-    return -errno;
-  if (there.st_uid == e->st.st_uid && there.st_gid == e->st.st_gid)
-    return 0;
-  return fchown (fd, e->st.st_uid, e->st.st_gid) < 0 ? -errno : 1;
+  return sbx_give_owner (fd, e->st.st_uid, e->st.st_gid);
 }
 
 /* Give FD (opened on the target) the upper's mode, own xattrs, owner when

@@ -31,39 +31,59 @@ struct owner_request
   bool gid_of_upper;
 };
 
-static int
-serve_one (int sock)
+/* A request with room for its two fds. */
+struct owner_message
 {
   struct owner_request req;
+  struct iovec iov;
   union
   {
     char buf[CMSG_SPACE (2 * sizeof (int))];
     struct cmsghdr align;
   } control;
-  struct iovec iov = { .iov_base = &req, .iov_len = sizeof req };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                        .msg_controllen = sizeof control.buf };
-  ssize_t n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+  struct msghdr msg;
+};
+
+static void
+message_init (struct owner_message *m)
+{
+  memset (m, 0, sizeof *m);
+  m->iov = (struct iovec) { .iov_base = &m->req, .iov_len = sizeof m->req };
+  m->msg = (struct msghdr) { .msg_iov = &m->iov, .msg_iovlen = 1, .msg_control = m->control.buf,
+                             .msg_controllen = sizeof m->control.buf };
+}
+
+int
+sbx_give_owner (int fd, uid_t uid, gid_t gid)
+{
+  struct stat there;
+  if (fstat (fd, &there) < 0)
+    return -errno;
+  if (there.st_uid == uid && there.st_gid == gid)
+    return 0;
+  return fchown (fd, uid, gid) < 0 ? -errno : 1;
+}
+
+static int
+serve_one (int sock)
+{
+  struct owner_message m;
+  message_init (&m);
+  ssize_t n = recvmsg (sock, &m.msg, MSG_CMSG_CLOEXEC);
   if (n <= 0)
     return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  struct cmsghdr *c = CMSG_FIRSTHDR (&m.msg);
   int reply = -EINVAL;
-  if (n == sizeof req && c != NULL && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN (2 * sizeof (int)))
+  if (n == sizeof m.req && c != NULL && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN (2 * sizeof (int)))
     {
       int fds[2];
       memcpy (fds, CMSG_DATA (c), sizeof fds);
-      struct stat upper, there;
-      if (fstat (fds[1], &upper) < 0 || fstat (fds[0], &there) < 0)
+      struct stat upper;
+      if (fstat (fds[1], &upper) < 0)
         reply = -errno;
       else
-        {
-          uid_t uid = req.uid_of_upper ? upper.st_uid : req.uid;
-          gid_t gid = req.gid_of_upper ? upper.st_gid : req.gid;
-          if (there.st_uid == uid && there.st_gid == gid)
-            reply = 0;
-          else
-            reply = fchown (fds[0], uid, gid) < 0 ? -errno : 1;
-        }
+        reply = sbx_give_owner (fds[0], m.req.uid_of_upper ? upper.st_uid : m.req.uid,
+                                m.req.gid_of_upper ? upper.st_gid : m.req.gid);
       close (fds[0]);
       close (fds[1]);
     }
@@ -109,24 +129,17 @@ sbx_owner_helper_start (void)
 int
 sbx_owner_helper_chown (int sock, int target, int upper, uid_t uid, gid_t gid, bool uid_of_upper, bool gid_of_upper)
 {
-  struct owner_request req = { uid, gid, uid_of_upper, gid_of_upper };
-  union
-  {
-    char buf[CMSG_SPACE (2 * sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  memset (&control, 0, sizeof control);
-  struct iovec iov = { .iov_base = &req, .iov_len = sizeof req };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                        .msg_controllen = sizeof control.buf };
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  struct owner_message m;
+  message_init (&m);
+  m.req = (struct owner_request) { uid, gid, uid_of_upper, gid_of_upper };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN (2 * sizeof (int));
   int fds[2] = { target, upper };
   memcpy (CMSG_DATA (c), fds, sizeof fds);
   int reply;
-  if (sendmsg (sock, &msg, MSG_NOSIGNAL) != sizeof req || recv (sock, &reply, sizeof reply, 0) != sizeof reply)
+  if (sendmsg (sock, &m.msg, MSG_NOSIGNAL) != sizeof m.req || recv (sock, &reply, sizeof reply, 0) != sizeof reply)
     return -EIO;
   return reply;
 }

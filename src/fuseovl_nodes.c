@@ -217,13 +217,15 @@ ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name, const st
   return n;
 }
 
-/* The kernel knows N's file by NAME in PARENT too (a new hard link). */
+/* The kernel knows N's file by NAME in PARENT too (a new hard link):
+ * take its reference. */
 void
 ovl_node_alias (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name, ino_t upper_ino)
 {
   pthread_mutex_lock (&o->table);
   share_locked (o, n, upper_ino);
   alias_add (n, parent, name);
+  n->nlookup++;
   pthread_mutex_unlock (&o->table);
 }
 
@@ -237,6 +239,21 @@ alias_free (struct ovl *o, struct ovl_alias *a)
   free (a);
   parent->children--;
   release_locked (o, parent);
+}
+
+/* N goes by NAME (malloc'd, taken) in PARENT from now on. */
+static void
+rename_locked (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, char *name)
+{
+  struct ovl_node *old = n->parent;
+  hash_remove (o, n);
+  free (n->name);
+  n->name = name;
+  parent->children++;
+  n->parent = parent;
+  hash_insert (o, n);
+  old->children--;
+  release_locked (o, old);
 }
 
 /* Give the shared node N, whose own name is gone or taken, one of its
@@ -253,15 +270,9 @@ promote_locked (struct ovl *o, struct ovl_node *n)
       if (ovl_path (a->parent, a->name, path) == 0 && fstatat (o->layer_fd[0], path, &st, AT_SYMLINK_NOFOLLOW) == 0
           && st.st_ino == n->upper_ino && S_ISREG (st.st_mode) && lookup_locked (o, a->parent, a->name) == NULL)
         {
-          struct ovl_node *old = n->parent;
-          hash_remove (o, n);
-          free (n->name);
-          n->name = a->name;
-          n->parent = a->parent; /* the alias's reference on it passes on */
+          rename_locked (o, n, a->parent, a->name);
+          a->parent->children--; /* the node's own reference replaces the alias's */
           free (a);
-          hash_insert (o, n);
-          old->children--;
-          release_locked (o, old);
           return true;
         }
       alias_free (o, a);
@@ -347,18 +358,10 @@ ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const
    * an alias, dropped when found to name something else. */
   if (n->shared)
     alias_push (n, n->parent, n->name);
-  hash_remove (o, n);
   if (copy != NULL)
-    {
-      free (n->name);
-      n->name = copy;
-      struct ovl_node *old = n->parent;
-      parent->children++;
-      n->parent = parent;
-      old->children--;
-      hash_insert (o, n);
-      release_locked (o, old);
-    }
+    rename_locked (o, n, parent, copy);
+  else
+    hash_remove (o, n);
   pthread_mutex_unlock (&o->table);
 }
 
@@ -374,25 +377,16 @@ ovl_node_rename_to (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, 
     return;
   pthread_mutex_lock (&o->table);
   alias_push (n, n->parent, n->name);
+  rename_locked (o, n, parent, copy);
+  /* No longer an alias: the name N goes by. */
   for (struct ovl_alias **pp = &n->aliases; *pp != NULL; pp = &(*pp)->next)
     if ((*pp)->parent == parent && strcmp ((*pp)->name, name) == 0)
       {
         struct ovl_alias *a = *pp;
         *pp = a->next;
-        free (a->name);
-        free (a);
-        parent->children--; /* the node's own reference replaces it */
+        alias_free (o, a);
         break;
       }
-  struct ovl_node *old = n->parent;
-  hash_remove (o, n);
-  free (n->name);
-  n->name = copy;
-  parent->children++;
-  n->parent = parent;
-  hash_insert (o, n);
-  old->children--;
-  release_locked (o, old);
   pthread_mutex_unlock (&o->table);
 }
 

@@ -758,9 +758,6 @@ ovl_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *
        * names share their cached pages and attributes; the node keeps
        * the new name, to go by it if its own goes. */
       ovl_node_alias (o, n, newparent, newname, linked.st_ino);
-      pthread_mutex_lock (&o->table);
-      n->nlookup++;
-      pthread_mutex_unlock (&o->table);
       memset (&e, 0, sizeof e);
       e.ino = (fuse_ino_t) (uintptr_t) n;
       e.attr = st;

@@ -55,6 +55,9 @@ int sbx_changes_run (const struct sbx_plan *plan);
 /* changes_owner.c: fork the owner helper; the child gets the socket (or
  * -1 without one), the parent serves it and exits with the child. */
 int sbx_owner_helper_start (void);
+/* Give FD the owners UID:GID unless it has them: 1 when given, 0 when it
+ * had them, or -errno. */
+int sbx_give_owner (int fd, uid_t uid, gid_t gid);
 /* Give TARGET the owners UID:GID (the upper file UPPER's real ones where
  * *_OF_UPPER): 1 when given, 0 when it had them, or -errno. */
 int sbx_owner_helper_chown (int sock, int target, int upper, uid_t uid, gid_t gid, bool uid_of_upper,
