@@ -47,6 +47,11 @@ struct ovl_node
   mode_t type;            /* S_IFMT bits */
   bool hashed;            /* false once unlinked or replaced */
   struct ovl_listing *listing; /* folders: what READDIR is reading */
+  /* A lower folder's or symlink's attributes as last found. The kernel
+   * asks for them again after every listing or READLINK (to refresh
+   * atime): a lower does not change under a mounted union, so the
+   * answer needs no system call. NULL once copied up. */
+  struct stat *lower_st;
   /* An upper file with several names is one node, so that the kernel
    * has one inode, one page cache and one size for it: the node goes by
    * one of the names, and keeps the others the kernel learnt as aliases,
@@ -95,6 +100,7 @@ int ovl_path (struct ovl_node *n, const char *name, char *buf);
 int ovl_resolve (struct ovl *o, const char *path, uint64_t dirmask, struct ovl_found *f);
 void ovl_fix_stat (struct ovl *o, int layer, const char *path, struct stat *st);
 void ovl_fix_stat_at (struct ovl *o, int layer, int dirfd, const char *path, struct stat *st);
+void ovl_merged_nlink (struct stat *st, uint64_t mask);
 bool ovl_is_whiteout (const struct stat *st);
 int ovl_lower_has (struct ovl *o, const char *path, uint64_t dirmask);
 int ovl_copy_up (struct ovl *o, struct ovl_node *n, bool data);
@@ -135,6 +141,7 @@ struct ovl_node *ovl_node_get (struct ovl *o, fuse_ino_t ino);
 struct ovl_node *ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name,
                                const struct ovl_found *f);
 struct ovl_node *ovl_node_hold (struct ovl *o, struct ovl_node *parent, const char *name);
+const struct stat *ovl_node_lower_stat (struct ovl *o, struct ovl_node *n);
 void ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count);
 void ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name);
 void ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);

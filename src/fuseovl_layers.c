@@ -130,7 +130,20 @@ ovl_resolve (struct ovl *o, const char *path, uint64_t dirmask, struct ovl_found
       else
         return -errno;
     }
-  return found ? 0 : -ENOENT;
+  if (!found)
+    return -ENOENT;
+  ovl_merged_nlink (&f->st, f->mask);
+  return 0;
+}
+
+/* A folder merged from several layers has no true link count (its
+ * subfolders are spread over them): 1, as kernel overlayfs says, tells
+ * find and fts not to count on it. */
+void
+ovl_merged_nlink (struct stat *st, uint64_t mask)
+{
+  if (S_ISDIR (st->st_mode) && (mask & (mask - 1)) != 0)
+    st->st_nlink = 1;
 }
 
 void

@@ -172,6 +172,35 @@ is_shared_file (const struct ovl_found *f)
   return f->layer == 0 && S_ISREG (f->st.st_mode) && f->st.st_nlink > 1;
 }
 
+static bool
+in_lower (struct ovl *o, int layer)
+{
+  return layer > 0 || !o->has_upper;
+}
+
+/* Only folders and symlinks: a walk lists and reads those, and they are
+ * few next to the files (memory is per node the kernel holds). */
+static void
+remember_lower_stat (struct ovl *o, struct ovl_node *n, const struct ovl_found *f)
+{
+  if (!in_lower (o, f->layer) || !(S_ISDIR (f->st.st_mode) || S_ISLNK (f->st.st_mode)))
+    return;
+  if (n->lower_st == NULL && (n->lower_st = malloc (sizeof *n->lower_st)) == NULL)
+    return;
+  *n->lower_st = f->st;
+}
+
+const struct stat *
+ovl_node_lower_stat (struct ovl *o, struct ovl_node *n)
+{
+  if (n->lower_st != NULL && !in_lower (o, n->layer))
+    {
+      free (n->lower_st);
+      n->lower_st = NULL;
+    }
+  return n->lower_st;
+}
+
 struct ovl_node *
 ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name, const struct ovl_found *f)
 {
@@ -211,6 +240,7 @@ ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name, const st
   n->layer = f->layer;
   n->mask = f->mask;
   n->nlookup++;
+  remember_lower_stat (o, n, f);
   if (is_shared_file (f) && shared_find (o, f->st.st_ino) == NULL)
     share_locked (o, n, f->st.st_ino);
   pthread_mutex_unlock (&o->table);
@@ -249,6 +279,9 @@ rename_locked (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, char 
   hash_remove (o, n);
   free (n->name);
   n->name = name;
+  /* Only an upper object moves, but a stale answer would be wrong. */
+  free (n->lower_st);
+  n->lower_st = NULL;
   parent->children++;
   n->parent = parent;
   hash_insert (o, n);
@@ -315,6 +348,7 @@ release_locked (struct ovl *o, struct ovl_node *n)
               break;
             }
       struct ovl_alias *aliases = n->aliases;
+      free (n->lower_st);
       free (n->name);
       free (n);
       while (aliases != NULL)

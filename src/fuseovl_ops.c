@@ -95,7 +95,10 @@ static int
 stat_node (struct ovl *o, struct ovl_node *n, struct fuse_file_info *fi, struct stat *st)
 {
   char path[OVL_PATH_MAX];
-  if (!live (o, n) && fi != NULL)
+  const struct stat *known = live (o, n) ? ovl_node_lower_stat (o, n) : NULL;
+  if (known != NULL)
+    *st = *known;
+  else if (!live (o, n) && fi != NULL)
     {
       if (fstat ((int) fi->fh, st) < 0)
         return -errno;
@@ -108,6 +111,7 @@ stat_node (struct ovl *o, struct ovl_node *n, struct fuse_file_info *fi, struct 
       if (fstatat (o->layer_fd[n->layer], path, st, AT_SYMLINK_NOFOLLOW) < 0)
         return -errno;
       ovl_fix_stat (o, n->layer, path, st);
+      ovl_merged_nlink (st, n->mask);
     }
   st->st_ino = n->ino;
   return 0;

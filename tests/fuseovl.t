@@ -250,6 +250,19 @@ t_is "$out" "640
 2
 in" "chmod and truncate work on lower files"
 t_is "$(stat -c %a "$W/upper/file")" "640" "chmod is recorded in the upper layer"
+# A listing or READLINK makes the kernel ask for the attributes again; the
+# server answers lower folders and symlinks from what it found, and must
+# stop once they are copied up. A merged folder's link count is 1, as
+# kernel overlayfs gives it: its subfolders are spread over the layers.
+fresh
+lmode=$(stat -c %a "$W/lower/dir")
+out=$(ovl -- 'ls dir >/dev/null; stat -c %a:%h dir; chmod 700 dir && mkdir dir/new2 && ls dir >/dev/null && stat -c %a:%h dir
+readlink link; touch -h -d @1000000000 link && readlink link >/dev/null && stat -c %Y link')
+t_is "$out" "$lmode:3
+700:1
+file
+1000000000" "attributes asked again after a listing or readlink follow copy-up"
+fresh
 out=$(ovl -- "python3 -c 'import os; os.setxattr(\"dir/sub/s\", \"user.k\", b\"v\"); print(os.getxattr(\"dir/sub/s\", \"user.k\").decode(), [x for x in os.listxattr(\"dir/sub/s\")])'")
 t_is "$out" "v ['user.k']" "user xattrs are set, read and listed"
 t_is "$(ovl -- "python3 -c 'import os; print(os.listxattr(\".\"), os.listxattr(\"dir\"))'")" "[] []" "the union's own markers are not listed"
