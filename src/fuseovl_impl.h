@@ -141,7 +141,7 @@ struct ovl_node *ovl_node_get (struct ovl *o, fuse_ino_t ino);
 struct ovl_node *ovl_node_ref (struct ovl *o, struct ovl_node *parent, const char *name,
                                const struct ovl_found *f);
 struct ovl_node *ovl_node_hold (struct ovl *o, struct ovl_node *parent, const char *name);
-const struct stat *ovl_node_lower_stat (struct ovl *o, struct ovl_node *n);
+bool ovl_node_lower_stat (struct ovl *o, struct ovl_node *n, struct stat *st);
 void ovl_node_forget (struct ovl *o, struct ovl_node *n, uint64_t count);
 void ovl_node_unhash (struct ovl *o, struct ovl_node *parent, const char *name);
 void ovl_node_move (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, const char *name);

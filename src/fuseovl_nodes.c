@@ -190,15 +190,22 @@ remember_lower_stat (struct ovl *o, struct ovl_node *n, const struct ovl_found *
   *n->lower_st = f->st;
 }
 
-const struct stat *
-ovl_node_lower_stat (struct ovl *o, struct ovl_node *n)
+/* N's attributes as found in its lower layer into ST, or false: not in a
+ * lower (any more: dropped at the first ask after copy-up). */
+bool
+ovl_node_lower_stat (struct ovl *o, struct ovl_node *n, struct stat *st)
 {
+  pthread_mutex_lock (&o->table);
   if (n->lower_st != NULL && !in_lower (o, n->layer))
     {
       free (n->lower_st);
       n->lower_st = NULL;
     }
-  return n->lower_st;
+  bool known = n->lower_st != NULL;
+  if (known)
+    *st = *n->lower_st;
+  pthread_mutex_unlock (&o->table);
+  return known;
 }
 
 struct ovl_node *

@@ -95,15 +95,12 @@ static int
 stat_node (struct ovl *o, struct ovl_node *n, struct fuse_file_info *fi, struct stat *st)
 {
   char path[OVL_PATH_MAX];
-  const struct stat *known = live (o, n) ? ovl_node_lower_stat (o, n) : NULL;
-  if (known != NULL)
-    *st = *known;
-  else if (!live (o, n) && fi != NULL)
+  if (!live (o, n) && fi != NULL)
     {
       if (fstat ((int) fi->fh, st) < 0)
         return -errno;
     }
-  else
+  else if (!live (o, n) || !ovl_node_lower_stat (o, n, st))
     {
       int r = ovl_path (n, NULL, path);
       if (r < 0)
