@@ -143,7 +143,9 @@ states () {  # states PID: the state letters of PID and of its children
   printf '%s' "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)"
   for c in $(cat "/proc/$p/task/$p/children" 2>/dev/null); do printf ' %s' "$(states "$c")"; done
 }
-"$SBX" --name sigs --unshare-pid $SBX_BASE sh -c "$TRAPS" </dev/null >/dev/null 2>&1 &
+# env --default-signal: sh cannot trap a signal it starts ignoring, as it
+# would under a test run started with nohup.
+"$SBX" --name sigs --unshare-pid $SBX_BASE env --default-signal sh -c "$TRAPS" </dev/null >/dev/null 2>&1 &
 sigs=$!
 PIDS+=("$sigs")
 wait_up sigs

@@ -180,7 +180,10 @@ cleanup_sleep "$tag"
 sig_case () {  # sig_case DESCRIPTION SIGNAL STATUS SBX-OPTIONS...
   local desc=$1 sig=$2 status=$3; shift 3
   local out="$T_TMP/sig-$RANDOM" pid rc
-  "$SBX" $SBX_BASE "$@" sh -c "trap 'echo got-$sig; exit $status' $sig; echo ready; while :; do sleep 0.1; done" \
+  # env --default-signal: a signal ignored by whoever runs the tests
+  # (nohup) stays ignored through sbx, as through any exec, and sh cannot
+  # trap what it was started ignoring.
+  "$SBX" $SBX_BASE "$@" env --default-signal="$sig" sh -c "trap 'echo got-$sig; exit $status' $sig; echo ready; while :; do sleep 0.1; done" \
     > "$out" 2>&1 &
   pid=$!
   wait_for grep -q ready "$out"
