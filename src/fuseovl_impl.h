@@ -100,6 +100,7 @@ int ovl_path (struct ovl_node *n, const char *name, char *buf);
 int ovl_resolve (struct ovl *o, const char *path, uint64_t dirmask, struct ovl_found *f);
 void ovl_fix_stat (struct ovl *o, int layer, const char *path, struct stat *st);
 void ovl_fix_stat_at (struct ovl *o, int layer, int dirfd, const char *path, struct stat *st);
+bool ovl_is_lower (const struct ovl *o, int layer);
 void ovl_merged_nlink (struct stat *st, uint64_t mask);
 bool ovl_is_whiteout (const struct stat *st);
 int ovl_lower_has (struct ovl *o, const char *path, uint64_t dirmask);

@@ -146,6 +146,13 @@ ovl_merged_nlink (struct stat *st, uint64_t mask)
     st->st_nlink = 1;
 }
 
+/* Layer 0 is the upper one only when the union has an upper. */
+bool
+ovl_is_lower (const struct ovl *o, int layer)
+{
+  return layer > 0 || !o->has_upper;
+}
+
 void
 ovl_fix_stat (struct ovl *o, int layer, const char *path, struct stat *st)
 {
@@ -171,7 +178,7 @@ ovl_fix_stat_at (struct ovl *o, int layer, int dirfd, const char *path, struct s
           st->st_mode = (st->st_mode & S_IFMT) | (mode & 07777);
         }
     }
-  if (o->squash && (layer > 0 || !o->has_upper))
+  if (o->squash && ovl_is_lower (o, layer))
     {
       st->st_uid = o->owner_uid;
       st->st_gid = o->owner_gid;

@@ -121,12 +121,20 @@ named (const struct ovl_node *n, const struct ovl_node *parent, const char *name
 
 /* Keep NAME in PARENT among N's aliases: also its own name, which N is
  * about to change (the name renamed may have been another one). */
+static struct ovl_alias **
+alias_find (struct ovl_node *n, const struct ovl_node *parent, const char *name)
+{
+  struct ovl_alias **pp = &n->aliases;
+  while (*pp != NULL && !((*pp)->parent == parent && strcmp ((*pp)->name, name) == 0))
+    pp = &(*pp)->next;
+  return pp;
+}
+
 static void
 alias_push (struct ovl_node *n, struct ovl_node *parent, const char *name)
 {
-  for (struct ovl_alias *a = n->aliases; a != NULL; a = a->next)
-    if (a->parent == parent && strcmp (a->name, name) == 0)
-      return;
+  if (*alias_find (n, parent, name) != NULL)
+    return;
   struct ovl_alias *a = malloc (sizeof *a);
   if (a == NULL || (a->name = strdup (name)) == NULL)
     {
@@ -172,18 +180,12 @@ is_shared_file (const struct ovl_found *f)
   return f->layer == 0 && S_ISREG (f->st.st_mode) && f->st.st_nlink > 1;
 }
 
-static bool
-in_lower (struct ovl *o, int layer)
-{
-  return layer > 0 || !o->has_upper;
-}
-
 /* Only folders and symlinks: a walk lists and reads those, and they are
  * few next to the files (memory is per node the kernel holds). */
 static void
 remember_lower_stat (struct ovl *o, struct ovl_node *n, const struct ovl_found *f)
 {
-  if (!in_lower (o, f->layer) || !(S_ISDIR (f->st.st_mode) || S_ISLNK (f->st.st_mode)))
+  if (!ovl_is_lower (o, f->layer) || !(S_ISDIR (f->st.st_mode) || S_ISLNK (f->st.st_mode)))
     return;
   if (n->lower_st == NULL && (n->lower_st = malloc (sizeof *n->lower_st)) == NULL)
     return;
@@ -196,7 +198,7 @@ bool
 ovl_node_lower_stat (struct ovl *o, struct ovl_node *n, struct stat *st)
 {
   pthread_mutex_lock (&o->table);
-  if (n->lower_st != NULL && !in_lower (o, n->layer))
+  if (n->lower_st != NULL && !ovl_is_lower (o, n->layer))
     {
       free (n->lower_st);
       n->lower_st = NULL;
@@ -420,14 +422,13 @@ ovl_node_rename_to (struct ovl *o, struct ovl_node *n, struct ovl_node *parent, 
   alias_push (n, n->parent, n->name);
   rename_locked (o, n, parent, copy);
   /* No longer an alias: the name N goes by. */
-  for (struct ovl_alias **pp = &n->aliases; *pp != NULL; pp = &(*pp)->next)
-    if ((*pp)->parent == parent && strcmp ((*pp)->name, name) == 0)
-      {
-        struct ovl_alias *a = *pp;
-        *pp = a->next;
-        alias_free (o, a);
-        break;
-      }
+  struct ovl_alias **pp = alias_find (n, parent, name);
+  struct ovl_alias *a = *pp;
+  if (a != NULL)
+    {
+      *pp = a->next;
+      alias_free (o, a);
+    }
   pthread_mutex_unlock (&o->table);
 }
 
